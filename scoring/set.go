@@ -1,0 +1,121 @@
+package scoring
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/leadscore/leadscore"
+	"github.com/leadscore/leadscore/quality"
+)
+
+// Set is the models that score a lead together: rule models first, then
+// combined models made from them. It is immutable and safe for concurrent use.
+type Set struct {
+	models  []*Model // rule models, then combined models in dependency order
+	byName  map[string]*Model
+	checker *quality.Checker
+}
+
+// CompileSet compiles several specifications and checks that combined models
+// refer to models of the set without cycles.
+func CompileSet(specs []*leadscore.ModelSpec, opts Options) (*Set, error) {
+	var probs leadscore.Problems
+	if opts.Checker == nil {
+		opts.Checker = quality.NewChecker()
+	}
+	set := &Set{byName: map[string]*Model{}, checker: opts.Checker}
+	var compiled []*Model
+	for _, spec := range specs {
+		m, err := Compile(spec, opts)
+		if err != nil {
+			if ps, ok := err.(leadscore.Problems); ok {
+				for _, p := range ps {
+					p.Field = spec.Name + ": " + p.Field
+				}
+				probs = append(probs, ps...)
+				continue
+			}
+			return nil, err
+		}
+		if _, dup := set.byName[m.Name()]; dup {
+			probs = append(probs, leadscore.Invalid(m.Name(), "two models are named %q", m.Name()))
+			continue
+		}
+		set.byName[m.Name()] = m
+		compiled = append(compiled, m)
+	}
+	if err := probs.Err(); err != nil {
+		return nil, err
+	}
+	// Order: a model comes after every model it combines.
+	state := map[string]int{} // 0 new, 1 visiting, 2 done
+	var visit func(m *Model) error
+	visit = func(m *Model) error {
+		switch state[m.Name()] {
+		case 1:
+			return leadscore.Invalid(m.Name()+": combine", "combined models form a cycle through %q", m.Name())
+		case 2:
+			return nil
+		}
+		state[m.Name()] = 1
+		if m.spec.Combine != nil {
+			for i, p := range m.spec.Combine.Parts {
+				dep, ok := set.byName[p.Model]
+				if !ok {
+					return leadscore.Invalid(fmt.Sprintf("%s: combine.parts[%d].model", m.Name(), i), "no model named %q in this set", p.Model)
+				}
+				if err := visit(dep); err != nil {
+					return err
+				}
+			}
+		}
+		state[m.Name()] = 2
+		set.models = append(set.models, m)
+		return nil
+	}
+	for _, m := range compiled {
+		if err := visit(m); err != nil {
+			return nil, leadscore.Problems{err.(*leadscore.Error)}
+		}
+	}
+	return set, nil
+}
+
+// Models returns the models in evaluation order.
+func (s *Set) Models() []*Model { return append([]*Model(nil), s.models...) }
+
+// Model returns a model by name.
+func (s *Set) Model(name string) (*Model, bool) {
+	m, ok := s.byName[name]
+	return m, ok
+}
+
+// Names returns the model names, sorted.
+func (s *Set) Names() []string {
+	out := make([]string, 0, len(s.byName))
+	for n := range s.byName {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Evaluate scores one lead under every model of the set as of asOf, in
+// evaluation order. The lead's facts are prepared once and shared.
+func (s *Set) Evaluate(in *Input, asOf time.Time) []*leadscore.Evaluation {
+	prep := prepare(in, asOf, s.checker)
+	out := make([]*leadscore.Evaluation, 0, len(s.models))
+	done := make(map[string]*leadscore.Evaluation, len(s.models))
+	for _, m := range s.models {
+		var ev *leadscore.Evaluation
+		if m.spec.Kind == leadscore.KindCombined {
+			ev = m.combine(prep, done)
+		} else {
+			ev = m.evaluate(prep)
+		}
+		done[m.Name()] = ev
+		out = append(out, ev)
+	}
+	return out
+}
