@@ -78,17 +78,25 @@ func ParseDuration(s string) (Duration, error) {
 	return Duration(total), nil
 }
 
-// String renders the largest exact units, so "720h" prints as "30d".
+// String renders weeks only when the span is whole weeks, and days
+// otherwise, so "45d" prints as "45d" and "14d" as "2w".
 func (d Duration) String() string {
 	if d == 0 {
 		return "0"
 	}
 	var b strings.Builder
 	rest := time.Duration(d)
-	for _, u := range []struct {
+	units := []struct {
 		unit string
 		size time.Duration
-	}{{"w", time.Duration(Week)}, {"d", time.Duration(Day)}, {"h", time.Hour}, {"m", time.Minute}, {"s", time.Second}} {
+	}{{"d", time.Duration(Day)}, {"h", time.Hour}, {"m", time.Minute}, {"s", time.Second}}
+	if rest%time.Duration(Week) == 0 {
+		units = append(units[:0:0], struct {
+			unit string
+			size time.Duration
+		}{"w", time.Duration(Week)})
+	}
+	for _, u := range units {
 		if n := rest / u.size; n > 0 {
 			fmt.Fprintf(&b, "%d%s", n, u.unit)
 			rest -= n * u.size

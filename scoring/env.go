@@ -287,3 +287,30 @@ func runCondition(prog *vm.Program, env map[string]any) (bool, error) {
 	}
 	return b, nil
 }
+
+type uses struct{ now, activePeople bool }
+
+type usesVisitor struct{ u uses }
+
+func (v *usesVisitor) Visit(node *ast.Node) {
+	switch n := (*node).(type) {
+	case *ast.IdentifierNode:
+		if n.Value == "now" {
+			v.u.now = true
+		}
+	case *ast.MemberNode:
+		id, ok := n.Node.(*ast.IdentifierNode)
+		prop, ok2 := n.Property.(*ast.StringNode)
+		if ok && ok2 && id.Value == "account" && prop.Value == "active_people" {
+			v.u.activePeople = true
+		}
+	}
+}
+
+// conditionUses tells which time-dependent facts a compiled condition reads.
+func conditionUses(p *vm.Program) uses {
+	v := &usesVisitor{}
+	node := p.Node()
+	ast.Walk(&node, v)
+	return v.u
+}

@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/expr-lang/expr/vm"
@@ -50,6 +52,45 @@ type Model struct {
 	// decayCategory is the category inactivity decay applies to (nil: total).
 	decayCategory *compiledCategory
 	stakeWindow   time.Duration
+	patterns      *patternIndex
+	// usesNow and usesActivePeople make time alone able to change a score
+	// through a condition, which nextChangeAt must account for.
+	usesNow          bool
+	usesActivePeople bool
+	// partScale holds the scale of each part of a combined model, filled in
+	// when its set is compiled.
+	partScale map[string]leadscore.Scale
+}
+
+// patternIndex answers "which rules can this event type reach" once per
+// distinct type, so an event touches only the rules that can match it.
+type patternIndex struct {
+	lists [][]string
+	cache sync.Map // event type -> []bool
+	size  atomic.Int64
+}
+
+const patternCacheLimit = 4096
+
+func (ix *patternIndex) add(patterns []string) int {
+	ix.lists = append(ix.lists, patterns)
+	return len(ix.lists) - 1
+}
+
+func (ix *patternIndex) matches(eventType string) []bool {
+	if v, ok := ix.cache.Load(eventType); ok {
+		return v.([]bool)
+	}
+	res := make([]bool, len(ix.lists))
+	for i, l := range ix.lists {
+		res[i] = matchAny(l, eventType)
+	}
+	// Event types come from outside; bound the cache so odd inputs cannot
+	// grow it without limit.
+	if ix.size.Add(1) <= patternCacheLimit {
+		ix.cache.Store(eventType, res)
+	}
+	return res
 }
 
 type compiledRequirement struct {
@@ -77,8 +118,17 @@ type compiledRule struct {
 	when      *vm.Program
 	where     *vm.Program
 	thenWhere *vm.Program
-	halfLife  time.Duration
-	expire    time.Duration
+	// eventsList and thenList are this rule's pattern lists in the index.
+	eventsList int
+	thenList   int
+	// index is the rule's position among the model's behaviour rules.
+	index int
+	// whereDynamic and thenDynamic mark where conditions that read the
+	// clock or account activity, which must be checked at evaluation time.
+	whereDynamic bool
+	thenDynamic  bool
+	halfLife     time.Duration
+	expire       time.Duration
 }
 
 // Version is a content hash of the specification: two models with the same
@@ -112,7 +162,7 @@ func Compile(spec *leadscore.ModelSpec, opts Options) (*Model, error) {
 	if s.Scale.Max <= s.Scale.Min {
 		bad("scale", "max (%g) must be greater than min (%g)", s.Scale.Max, s.Scale.Min)
 	}
-	m := &Model{spec: s, checker: opts.Checker}
+	m := &Model{spec: s, checker: opts.Checker, patterns: &patternIndex{}, partScale: map[string]leadscore.Scale{}}
 	if m.checker == nil {
 		m.checker = quality.NewChecker()
 	}
@@ -123,7 +173,11 @@ func Compile(spec *leadscore.ModelSpec, opts Options) (*Model, error) {
 		p, err := compileCondition(kind, src)
 		if err != nil {
 			bad(field, "%v", firstLine(err.Error()))
+			return nil
 		}
+		uses := conditionUses(p)
+		m.usesNow = m.usesNow || uses.now
+		m.usesActivePeople = m.usesActivePeople || uses.activePeople
 		return p
 	}
 	for i, r := range s.Requirements {
@@ -162,7 +216,7 @@ func Compile(spec *leadscore.ModelSpec, opts Options) (*Model, error) {
 
 	names := map[string]string{}
 	root := &leadscore.CategorySpec{Name: "", Categories: s.Categories}
-	m.root = m.compileCategory(root, "", "categories", 0, 0, cond, bad, names)
+	m.root = m.compileCategory(root, "", "", 0, 0, cond, bad, names)
 	if s.Kind == leadscore.KindCombined {
 		if s.Combine == nil || len(s.Combine.Parts) == 0 {
 			bad("combine", "a combined model needs parts")
@@ -198,6 +252,16 @@ func Compile(spec *leadscore.ModelSpec, opts Options) (*Model, error) {
 			if s.Grade.Levels[i].Min >= s.Grade.Levels[i-1].Min {
 				bad(fmt.Sprintf("grade.levels[%d]", i), "grade levels must be ordered best first")
 			}
+		}
+	}
+	if s.Grade == nil {
+		// A model with a capped "fit" category gets the usual A-D grade
+		// from the share of that budget a lead reaches.
+		if fit := m.findCategory("fit"); fit != nil && fit.spec.Max != nil && *fit.spec.Max > 0 {
+			mx := *fit.spec.Max
+			m.spec.Grade = &leadscore.GradeSpec{Category: fit.path, Levels: []leadscore.GradeLevel{
+				{Grade: "A", Min: 0.75 * mx}, {Grade: "B", Min: 0.5 * mx}, {Grade: "C", Min: 0.25 * mx}, {Grade: "D", Min: 0},
+			}}
 		}
 	}
 	if s.Decay.Category != "" {
@@ -257,6 +321,8 @@ func (m *Model) compileCategory(spec *leadscore.CategorySpec, catPath, field str
 				}
 			}
 			cr.where = cond(f+".where", EventEnv, r.Where)
+			cr.whereDynamic = isDynamic(cr.where)
+			cr.eventsList = m.patterns.add(r.Events)
 			switch r.Count {
 			case leadscore.CountEvery, leadscore.CountOnce, leadscore.CountDay, leadscore.CountWeek, leadscore.CountMonth:
 			default:
@@ -288,7 +354,10 @@ func (m *Model) compileCategory(spec *leadscore.CategorySpec, catPath, field str
 					bad(f+".then", "a rule cannot be both a sequence and at_least")
 				}
 				cr.thenWhere = cond(f+".then.where", EventEnv, r.Then.Where)
+				cr.thenDynamic = isDynamic(cr.thenWhere)
+				cr.thenList = m.patterns.add(r.Then.Events)
 			}
+			cr.index = len(m.byEvent)
 			m.byEvent = append(m.byEvent, cr)
 		} else {
 			if strings.TrimSpace(r.When) == "" {
@@ -306,7 +375,10 @@ func (m *Model) compileCategory(spec *leadscore.CategorySpec, catPath, field str
 	seen := map[string]bool{}
 	for i := range spec.Categories {
 		sub := &spec.Categories[i]
-		f := fmt.Sprintf("%s[%d]", field, i)
+		f := fmt.Sprintf("categories[%d]", i)
+		if field != "" {
+			f = field + "." + f
+		}
 		if sub.Name == "" {
 			bad(f+".name", "a category needs a name")
 		}
@@ -318,7 +390,7 @@ func (m *Model) compileCategory(spec *leadscore.CategorySpec, catPath, field str
 		if catPath != "" {
 			p = catPath + "." + sub.Name
 		}
-		c.children = append(c.children, m.compileCategory(sub, p, f+".categories", c.halfLife, c.expire, cond, bad, names))
+		c.children = append(c.children, m.compileCategory(sub, p, f, c.halfLife, c.expire, cond, bad, names))
 	}
 	return c
 }
@@ -428,4 +500,12 @@ func MatchEventType(pattern, eventType string) bool {
 	}
 	ok, _ := path.Match(pattern, eventType)
 	return ok
+}
+
+func isDynamic(p *vm.Program) bool {
+	if p == nil {
+		return false
+	}
+	u := conditionUses(p)
+	return u.now || u.activePeople
 }

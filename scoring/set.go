@@ -65,6 +65,7 @@ func CompileSet(specs []*leadscore.ModelSpec, opts Options) (*Set, error) {
 				if !ok {
 					return leadscore.Invalid(fmt.Sprintf("%s: combine.parts[%d].model", m.Name(), i), "no model named %q in this set", p.Model)
 				}
+				m.partScale[p.Model] = dep.spec.Scale
 				if err := visit(dep); err != nil {
 					return err
 				}
@@ -104,18 +105,5 @@ func (s *Set) Names() []string {
 // Evaluate scores one lead under every model of the set as of asOf, in
 // evaluation order. The lead's facts are prepared once and shared.
 func (s *Set) Evaluate(in *Input, asOf time.Time) []*leadscore.Evaluation {
-	prep := prepare(in, asOf, s.checker)
-	out := make([]*leadscore.Evaluation, 0, len(s.models))
-	done := make(map[string]*leadscore.Evaluation, len(s.models))
-	for _, m := range s.models {
-		var ev *leadscore.Evaluation
-		if m.spec.Kind == leadscore.KindCombined {
-			ev = m.combine(prep, done)
-		} else {
-			ev = m.evaluate(prep)
-		}
-		done[m.Name()] = ev
-		out = append(out, ev)
-	}
-	return out
+	return s.NewState(in).Evaluate(asOf)
 }

@@ -1,0 +1,288 @@
+package scoring
+
+import (
+	"sort"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+	"github.com/leadscore/leadscore"
+)
+
+// State is one lead's working set under a set of models: its events in time
+// order, and for every behaviour rule the events that can match it (type and
+// where already checked). Applying a new event touches only the rules its
+// type can reach; evaluating as of any instant then needs no expression runs
+// for events at all. A State is not safe for concurrent use; rebuild it when
+// the lead's or account's attributes change, since where conditions may read
+// them.
+type State struct {
+	models  []*Model
+	in      Input
+	facts   *facts
+	entries []*entry
+	ids     map[string]struct{}
+	// rules[mi][ri] holds model mi's behaviour rule ri.
+	rules  [][]ruleState
+	emails map[string][]*entry
+	vm     vm.VM
+}
+
+type entry struct {
+	ev  leadscore.Event
+	env map[string]any
+	// bot[mi] says why model mi ignores this event (0: it does not).
+	bot []botKind
+}
+
+type botKind uint8
+
+const (
+	human botKind = iota
+	botFlagged
+	botTiming
+	botBurst
+)
+
+type ruleState struct {
+	matched []*entry
+	then    []*entry
+	// skipped records events a where condition could not be evaluated on,
+	// reported as notes when they fall before the as-of time.
+	skipped []skipNote
+}
+
+type skipNote struct {
+	at  time.Time
+	msg string
+}
+
+// NewState builds a lead's state for the models of the set.
+func (s *Set) NewState(in *Input) *State {
+	return newState(s.models, in)
+}
+
+func newState(models []*Model, in *Input) *State {
+	st := &State{models: models, in: *in, emails: map[string][]*entry{}}
+	st.in.Events = nil
+	if st.in.Lead == nil {
+		st.in.Lead = &leadscore.Lead{}
+	}
+	var checker = models[0].checker
+	st.facts = newFacts(&st.in, time.Time{}, checker, 0)
+	st.rules = make([][]ruleState, len(models))
+	for mi, m := range models {
+		st.rules[mi] = make([]ruleState, len(m.byEvent))
+	}
+	st.entries = make([]*entry, 0, len(in.Events))
+	for i := range in.Events {
+		if e := st.newEntry(&in.Events[i]); e != nil {
+			st.entries = append(st.entries, e)
+		}
+	}
+	sort.SliceStable(st.entries, func(i, j int) bool { return entryLess(st.entries[i], st.entries[j]) })
+	// Entries are in order now, so every list below is built by appending.
+	for _, e := range st.entries {
+		if id := emailID(&e.ev); id != "" {
+			st.emails[id] = append(st.emails[id], e)
+		}
+	}
+	for _, group := range st.emails {
+		st.flagEmailGroup(group)
+	}
+	for _, e := range st.entries {
+		st.match(e, false)
+	}
+	return st
+}
+
+func (st *State) newEntry(ev *leadscore.Event) *entry {
+	if ev.ID != "" {
+		if st.ids == nil {
+			st.ids = map[string]struct{}{}
+		}
+		if _, dup := st.ids[ev.ID]; dup {
+			return nil
+		}
+		st.ids[ev.ID] = struct{}{}
+	}
+	e := &entry{ev: *ev, bot: make([]botKind, len(st.models))}
+	if ev.Bot {
+		for i := range e.bot {
+			e.bot[i] = botFlagged
+		}
+	}
+	return e
+}
+
+func entryLess(a, b *entry) bool {
+	if !a.ev.At.Equal(b.ev.At) {
+		return a.ev.At.Before(b.ev.At)
+	}
+	return a.ev.ID < b.ev.ID
+}
+
+// insertSorted places e in a time-ordered list; new events usually belong at
+// the end, which costs nothing extra.
+func insertSorted(list []*entry, e *entry) []*entry {
+	i := len(list)
+	for i > 0 && entryLess(e, list[i-1]) {
+		i--
+	}
+	list = append(list, nil)
+	copy(list[i+1:], list[i:])
+	list[i] = e
+	return list
+}
+
+// Apply adds one event to the state. An event whose ID is already known is
+// ignored, so replays and client retries never count twice. It reports
+// whether the event was added.
+func (st *State) Apply(ev leadscore.Event) bool {
+	e := st.newEntry(&ev)
+	if e == nil {
+		return false
+	}
+	st.entries = insertSorted(st.entries, e)
+	if id := emailID(&e.ev); id != "" {
+		st.emails[id] = insertSorted(st.emails[id], e)
+		st.flagEmailGroup(st.emails[id])
+	}
+	st.match(e, true)
+	return true
+}
+
+// Len is the number of events in the state.
+func (st *State) Len() int { return len(st.entries) }
+
+// match files an event under every rule it can count for.
+func (st *State) match(e *entry, ordered bool) {
+	add := func(list []*entry) []*entry {
+		if ordered {
+			return insertSorted(list, e)
+		}
+		return append(list, e)
+	}
+	for mi, m := range st.models {
+		hits := m.patterns.matches(e.ev.Type)
+		for ri, r := range m.byEvent {
+			rs := &st.rules[mi][ri]
+			if hits[r.eventsList] && st.whereHolds(r, r.where, r.whereDynamic, e, rs) {
+				rs.matched = add(rs.matched)
+			}
+			if r.spec.Then != nil && hits[r.thenList] && st.whereHolds(r, r.thenWhere, r.thenDynamic, e, rs) {
+				rs.then = add(rs.then)
+			}
+		}
+	}
+}
+
+// whereHolds checks a where condition at apply time. Conditions that read
+// the clock or account activity cannot be decided now; they are filed and
+// checked at evaluation.
+func (st *State) whereHolds(r *compiledRule, where *vm.Program, dynamic bool, e *entry, rs *ruleState) bool {
+	if where == nil || dynamic {
+		return true
+	}
+	ok, err := st.run(where, st.eventEnv(e))
+	if err != nil {
+		rs.skipped = append(rs.skipped, skipNote{at: e.ev.At, msg: "rule " + r.spec.Name + " skipped a " + e.ev.Type + " event: " + friendlyError(err)})
+	}
+	return ok
+}
+
+func (st *State) eventEnv(e *entry) map[string]any {
+	if e.env == nil {
+		e.env = st.facts.eventEnv(&e.ev)
+	}
+	return e.env
+}
+
+func (st *State) run(prog *vm.Program, env map[string]any) (bool, error) {
+	out, err := st.vm.Run(prog, env)
+	if err != nil {
+		return false, err
+	}
+	b, ok := out.(bool)
+	if !ok {
+		return false, errNotBool
+	}
+	return b, nil
+}
+
+// flagEmailGroup re-derives, for every model, which events of one email are
+// scanner traffic: opened or clicked within seconds of delivery, or part of
+// a burst clicking every link. Events flagged at ingestion stay flagged.
+func (st *State) flagEmailGroup(group []*entry) {
+	for mi, m := range st.models {
+		q := m.spec.Quality
+		for _, e := range group {
+			if e.bot[mi] != botFlagged {
+				e.bot[mi] = human
+			}
+		}
+		if q.Disable {
+			continue
+		}
+		var delivered time.Time
+		var clicks []*entry
+		for _, e := range group {
+			switch e.ev.Type {
+			case "email.delivered", "email.sent":
+				if delivered.IsZero() {
+					delivered = e.ev.At
+				}
+			case "email.opened", "email.clicked":
+				if e.bot[mi] == botFlagged {
+					continue
+				}
+				// Clicks caught by timing still join the burst check, so a
+				// scanner's later clicks in the same burst are caught too.
+				if e.ev.Type == "email.clicked" {
+					clicks = append(clicks, e)
+				}
+				if !delivered.IsZero() && e.ev.At.Sub(delivered) < q.ClickDelay.Std() {
+					e.bot[mi] = botTiming
+				}
+			}
+		}
+		if len(clicks) < q.BurstClicks {
+			continue
+		}
+		// Slide a window over the clicks; a window holding BurstClicks
+		// distinct links marks all of its clicks.
+		for lo := range clicks {
+			urls := map[any]bool{}
+			hi := lo
+			for hi < len(clicks) && clicks[hi].ev.At.Sub(clicks[lo].ev.At) <= q.BurstWindow.Std() {
+				urls[clicks[hi].ev.Properties["url"]] = true
+				hi++
+			}
+			if len(urls) >= q.BurstClicks {
+				for _, c := range clicks[lo:hi] {
+					if c.bot[mi] == human {
+						c.bot[mi] = botBurst
+					}
+				}
+			}
+		}
+	}
+}
+
+// Evaluate scores the lead under every model of the state as of asOf.
+func (st *State) Evaluate(asOf time.Time) []*leadscore.Evaluation {
+	cut := sort.Search(len(st.entries), func(i int) bool { return st.entries[i].ev.At.After(asOf) })
+	st.facts.env["now"] = asOf
+	out := make([]*leadscore.Evaluation, 0, len(st.models))
+	done := make(map[string]*leadscore.Evaluation, len(st.models))
+	for mi, m := range st.models {
+		var ev *leadscore.Evaluation
+		if m.spec.Kind == leadscore.KindCombined {
+			ev = m.combine(st, asOf, done)
+		} else {
+			ev = m.evaluate(st, mi, cut, asOf)
+		}
+		done[m.Name()] = ev
+		out = append(out, ev)
+	}
+	return out
+}
