@@ -3,6 +3,7 @@ package scoring
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -253,23 +254,22 @@ func newFacts(in *Input, asOf time.Time, checker *quality.Checker, activePeople 
 	return f
 }
 
-// eventEnv returns the environment for one event's where condition. The
-// event map holds its properties flattened, with the standard names on top.
-func (f *facts) eventEnv(e *leadscore.Event) map[string]any {
-	ev := make(map[string]any, len(e.Properties)+5)
+// fillEventVars makes vars the event's variables: its properties flattened,
+// with the standard names on top.
+func (f *facts) fillEventVars(vars map[string]any, e *leadscore.Event) {
+	clear(vars)
 	for k, v := range e.Properties {
-		ev[k] = v
+		vars[k] = v
 	}
-	ev["type"] = e.Type
-	ev["at"] = e.At
-	ev["source"] = e.Source
-	ev["user_agent"] = e.UserAgent
+	vars["type"] = e.Type
+	vars["at"] = e.At
+	vars["source"] = e.Source
+	vars["user_agent"] = e.UserAgent
 	props := e.Properties
 	if props == nil {
 		props = map[string]any{}
 	}
-	ev["properties"] = props
-	return map[string]any{"lead": f.lead, "account": f.account, "now": f.env["now"], "event": ev}
+	vars["properties"] = props
 }
 
 // runCondition evaluates a compiled condition. A runtime error (a missing
@@ -288,29 +288,51 @@ func runCondition(prog *vm.Program, env map[string]any) (bool, error) {
 	return b, nil
 }
 
-type uses struct{ now, activePeople bool }
+type uses struct{ now, activePeople, eventStd bool }
 
-type usesVisitor struct{ u uses }
+type usesVisitor struct {
+	u uses
+	// eventIdents and eventMembers count uses of `event` and of
+	// `event.<property>`; more identifiers than members means the event is
+	// used as a whole.
+	eventIdents, eventMembers int
+}
 
 func (v *usesVisitor) Visit(node *ast.Node) {
 	switch n := (*node).(type) {
 	case *ast.IdentifierNode:
-		if n.Value == "now" {
+		switch n.Value {
+		case "now":
 			v.u.now = true
+		case "event":
+			v.eventIdents++
 		}
 	case *ast.MemberNode:
 		id, ok := n.Node.(*ast.IdentifierNode)
-		prop, ok2 := n.Property.(*ast.StringNode)
-		if ok && ok2 && id.Value == "account" && prop.Value == "active_people" {
+		if !ok {
+			return
+		}
+		prop, isName := n.Property.(*ast.StringNode)
+		switch {
+		case id.Value == "account" && isName && prop.Value == "active_people":
 			v.u.activePeople = true
+		case id.Value == "event":
+			v.eventMembers++
+			if !isName || slices.Contains(eventFieldNames, prop.Value) {
+				v.u.eventStd = true
+			}
 		}
 	}
 }
 
-// conditionUses tells which time-dependent facts a compiled condition reads.
+// conditionUses tells which facts a compiled condition reads that change how
+// it must be evaluated.
 func conditionUses(p *vm.Program) uses {
 	v := &usesVisitor{}
 	node := p.Node()
 	ast.Walk(&node, v)
+	if v.eventIdents > v.eventMembers {
+		v.u.eventStd = true
+	}
 	return v.u
 }

@@ -42,6 +42,8 @@ type evaluation struct {
 	// hlRules are the half-life-decayed totals per rule, for nextChangeAt.
 	hlRules []halfLifeMass
 	notes   map[string]bool
+	// anyBot says whether any seen event is bot traffic for this model.
+	anyBot bool
 	// decayTaken is what inactivity decay actually removed.
 	decayTaken float64
 }
@@ -226,6 +228,7 @@ func (e *evaluation) reportBots() {
 	if n == 0 {
 		return
 	}
+	e.anyBot = true
 	var why []string
 	if flagged > 0 {
 		why = append(why, fmt.Sprintf("%d flagged as bot or scanner traffic", flagged))
@@ -243,8 +246,15 @@ func (e *evaluation) reportBots() {
 // emailID ties the events of one sent email together (delivery, opens,
 // clicks) for scanner detection.
 func emailID(ev *leadscore.Event) string {
+	if len(ev.Properties) == 0 {
+		return ""
+	}
 	for _, k := range []string{"email_id", "message_id", "campaign_id"} {
-		if v, ok := ev.Properties[k]; ok {
+		switch v := ev.Properties[k].(type) {
+		case nil:
+		case string:
+			return v
+		default:
 			return fmt.Sprint(v)
 		}
 	}
@@ -336,9 +346,30 @@ func (e *evaluation) scoreRules(c *compiledCategory, totals map[*compiledRule]fl
 	}
 }
 
+// occurrence is one time a rule counted: an event, a sequence (first step
+// and follow-up), or a threshold reached by a group of events.
 type occurrence struct {
-	at     time.Time
-	events []*entry // the last one triggered it
+	at      time.Time
+	trigger *entry
+	first   *entry   // a sequence's first step
+	group   []*entry // an at_least rule's events, trigger last
+}
+
+func (o *occurrence) entries(yield func(*entry) bool) {
+	switch {
+	case o.group != nil:
+		for _, e := range o.group {
+			if !yield(e) {
+				return
+			}
+		}
+	case o.first != nil:
+		if yield(o.first) {
+			yield(o.trigger)
+		}
+	default:
+		yield(o.trigger)
+	}
 }
 
 // matchEvents narrows a rule's filed events to those that count as of the
@@ -346,9 +377,14 @@ type occurrence struct {
 // passing a where condition that could only be checked now.
 func (e *evaluation) matchEvents(r *compiledRule, filed []*entry, where *vm.Program, dynamic bool) []*entry {
 	lo, hi := 0, sort.Search(len(filed), func(i int) bool { return filed[i].ev.At.After(e.asOf) })
+	std := where == r.where && r.whereStd || where == r.thenWhere && r.thenStd
 	if r.spec.Within > 0 {
 		from := e.asOf.Add(-r.spec.Within.Std())
 		lo = sort.Search(hi, func(i int) bool { return filed[i].ev.At.After(from) })
+	}
+	if !dynamic && !e.anyBot {
+		// Nothing left to filter: the filed list is already the answer.
+		return filed[lo:hi]
 	}
 	out := make([]*entry, 0, hi-lo)
 	for _, en := range filed[lo:hi] {
@@ -356,7 +392,7 @@ func (e *evaluation) matchEvents(r *compiledRule, filed []*entry, where *vm.Prog
 			continue
 		}
 		if dynamic && where != nil {
-			ok, err := e.st.run(where, e.st.eventEnv(en))
+			ok, err := e.st.run(where, e.st.eventEnv(en, std))
 			if err != nil {
 				e.note("rule %s skipped a %s event: %s", r.spec.Name, en.ev.Type, friendlyError(err))
 			}
@@ -399,7 +435,7 @@ func (e *evaluation) scoreBehaviour(r *compiledRule) (leadscore.Contribution, bo
 					continue
 				}
 				if b.ev.At.Sub(a.ev.At) <= win {
-					occ = append(occ, occurrence{at: b.ev.At, events: []*entry{a, b}})
+					occ = append(occ, occurrence{at: b.ev.At, trigger: b, first: a})
 				}
 				break
 			}
@@ -410,9 +446,9 @@ func (e *evaluation) scoreBehaviour(r *compiledRule) (leadscore.Contribution, bo
 		if len(d) >= spec.AtLeast {
 			all := make([]*entry, 0, len(d))
 			for _, o := range d {
-				all = append(all, o.events...)
+				all = append(all, o.trigger)
 			}
-			occ = []occurrence{{at: d[len(d)-1].at, events: all}}
+			occ = []occurrence{{at: d[len(d)-1].at, trigger: all[len(all)-1], group: all}}
 		}
 	default:
 		occ = e.dedupe(spec.Count, singleOccurrences(matched))
@@ -428,9 +464,12 @@ func (e *evaluation) scoreBehaviour(r *compiledRule) (leadscore.Contribution, bo
 		occ = live
 	}
 	contrib := leadscore.Contribution{Rule: spec.Name, Label: spec.Label, Category: r.category.path, Matched: len(matched)}
+	if len(occ) > 0 {
+		contrib.Events = make([]leadscore.EventRef, 0, len(occ))
+	}
 	var details []string
 	if spec.AtLeast > 0 && len(occ) > 0 {
-		details = append(details, fmt.Sprintf("%d times within %s", len(occ[0].events), spec.Within))
+		details = append(details, fmt.Sprintf("%d times within %s", len(occ[0].group), spec.Within))
 	}
 	if spec.SkipFirst > 0 {
 		skipped := min(spec.SkipFirst, len(occ))
@@ -448,10 +487,9 @@ func (e *evaluation) scoreBehaviour(r *compiledRule) (leadscore.Contribution, bo
 			pts *= math.Exp2(-float64(e.asOf.Sub(o.at)) / float64(r.halfLife))
 		}
 		total += pts
-		last := o.events[len(o.events)-1]
-		for _, en := range o.events {
+		for en := range o.entries {
 			ref := leadscore.EventRef{ID: en.ev.ID, Type: en.ev.Type, At: en.ev.At}
-			if en == last {
+			if en == o.trigger {
 				ref.Points = round2(pts)
 			}
 			contrib.Events = append(contrib.Events, ref)
@@ -482,7 +520,7 @@ func (e *evaluation) scoreBehaviour(r *compiledRule) (leadscore.Contribution, bo
 func singleOccurrences(matched []*entry) []occurrence {
 	out := make([]occurrence, len(matched))
 	for k, en := range matched {
-		out[k] = occurrence{at: en.ev.At, events: []*entry{en}}
+		out[k] = occurrence{at: en.ev.At, trigger: en}
 	}
 	return out
 }

@@ -127,8 +127,13 @@ type compiledRule struct {
 	// clock or account activity, which must be checked at evaluation time.
 	whereDynamic bool
 	thenDynamic  bool
-	halfLife     time.Duration
-	expire       time.Duration
+	// whereStd and thenStd mark where conditions reading the standard event
+	// variables (type, at, source, user_agent, properties) or the event as a
+	// whole, which need the full event map rather than its properties.
+	whereStd bool
+	thenStd  bool
+	halfLife time.Duration
+	expire   time.Duration
 }
 
 // Version is a content hash of the specification: two models with the same
@@ -322,6 +327,7 @@ func (m *Model) compileCategory(spec *leadscore.CategorySpec, catPath, field str
 			}
 			cr.where = cond(f+".where", EventEnv, r.Where)
 			cr.whereDynamic = isDynamic(cr.where)
+			cr.whereStd = readsStandardEventVars(cr.where)
 			cr.eventsList = m.patterns.add(r.Events)
 			switch r.Count {
 			case leadscore.CountEvery, leadscore.CountOnce, leadscore.CountDay, leadscore.CountWeek, leadscore.CountMonth:
@@ -355,6 +361,7 @@ func (m *Model) compileCategory(spec *leadscore.CategorySpec, catPath, field str
 				}
 				cr.thenWhere = cond(f+".then.where", EventEnv, r.Then.Where)
 				cr.thenDynamic = isDynamic(cr.thenWhere)
+				cr.thenStd = readsStandardEventVars(cr.thenWhere)
 				cr.thenList = m.patterns.add(r.Then.Events)
 			}
 			cr.index = len(m.byEvent)
@@ -508,4 +515,11 @@ func isDynamic(p *vm.Program) bool {
 	}
 	u := conditionUses(p)
 	return u.now || u.activePeople
+}
+
+func readsStandardEventVars(p *vm.Program) bool {
+	if p == nil {
+		return false
+	}
+	return conditionUses(p).eventStd
 }

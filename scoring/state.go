@@ -1,7 +1,9 @@
 package scoring
 
 import (
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/expr-lang/expr/vm"
@@ -25,11 +27,18 @@ type State struct {
 	rules  [][]ruleState
 	emails map[string][]*entry
 	vm     vm.VM
+	// whereEnv and eventVars are reused for every where condition: a State
+	// is used by one goroutine, and rebuilding them per event was most of
+	// the garbage of an evaluation.
+	whereEnv  map[string]any
+	eventVars map[string]any
+	envFor    *entry
 }
 
 type entry struct {
-	ev  leadscore.Event
-	env map[string]any
+	// ev points into the Input's events (never modified by the engine), or
+	// at a copy for events added with Apply.
+	ev *leadscore.Event
 	// bot[mi] says why model mi ignores this event (0: it does not).
 	bot []botKind
 }
@@ -56,7 +65,8 @@ type skipNote struct {
 	msg string
 }
 
-// NewState builds a lead's state for the models of the set.
+// NewState builds a lead's state for the models of the set. The state keeps
+// pointers into in.Events, which the caller must not modify afterwards.
 func (s *Set) NewState(in *Input) *State {
 	return newState(s.models, in)
 }
@@ -73,16 +83,37 @@ func newState(models []*Model, in *Input) *State {
 	for mi, m := range models {
 		st.rules[mi] = make([]ruleState, len(m.byEvent))
 	}
-	st.entries = make([]*entry, 0, len(in.Events))
+	// One allocation for all entries and one for all their bot flags.
+	slab := make([]entry, len(in.Events))
+	flags := make([]botKind, len(in.Events)*len(models))
+	st.entries = make([]*entry, len(in.Events))
 	for i := range in.Events {
-		if e := st.newEntry(&in.Events[i]); e != nil {
-			st.entries = append(st.entries, e)
+		e := &slab[i]
+		e.ev = &in.Events[i]
+		e.bot = flags[i*len(models) : (i+1)*len(models) : (i+1)*len(models)]
+		if e.ev.Bot {
+			for k := range e.bot {
+				e.bot[k] = botFlagged
+			}
 		}
+		st.entries[i] = e
 	}
-	sort.SliceStable(st.entries, func(i, j int) bool { return entryLess(st.entries[i], st.entries[j]) })
+	// Stored events usually arrive in time order already.
+	if !slices.IsSortedFunc(st.entries, entryCompare) {
+		slices.SortStableFunc(st.entries, entryCompare)
+	}
+	// The same event delivered twice (same id and time) counts once.
+	uniq := st.entries[:0]
+	for i, e := range st.entries {
+		if i > 0 && e.ev.ID != "" && e.ev.ID == st.entries[i-1].ev.ID && e.ev.At.Equal(st.entries[i-1].ev.At) {
+			continue
+		}
+		uniq = append(uniq, e)
+	}
+	st.entries = uniq
 	// Entries are in order now, so every list below is built by appending.
 	for _, e := range st.entries {
-		if id := emailID(&e.ev); id != "" {
+		if id := emailID(e.ev); id != "" {
 			st.emails[id] = append(st.emails[id], e)
 		}
 	}
@@ -98,20 +129,35 @@ func newState(models []*Model, in *Input) *State {
 func (st *State) newEntry(ev *leadscore.Event) *entry {
 	if ev.ID != "" {
 		if st.ids == nil {
-			st.ids = map[string]struct{}{}
+			// Built on the first Apply: a state that is only evaluated
+			// never pays for it.
+			st.ids = make(map[string]struct{}, len(st.entries)+1)
+			for _, e := range st.entries {
+				if e.ev.ID != "" {
+					st.ids[e.ev.ID] = struct{}{}
+				}
+			}
 		}
 		if _, dup := st.ids[ev.ID]; dup {
 			return nil
 		}
 		st.ids[ev.ID] = struct{}{}
 	}
-	e := &entry{ev: *ev, bot: make([]botKind, len(st.models))}
+	copied := *ev
+	e := &entry{ev: &copied, bot: make([]botKind, len(st.models))}
 	if ev.Bot {
 		for i := range e.bot {
 			e.bot[i] = botFlagged
 		}
 	}
 	return e
+}
+
+func entryCompare(a, b *entry) int {
+	if c := a.ev.At.Compare(b.ev.At); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ev.ID, b.ev.ID)
 }
 
 func entryLess(a, b *entry) bool {
@@ -143,7 +189,7 @@ func (st *State) Apply(ev leadscore.Event) bool {
 		return false
 	}
 	st.entries = insertSorted(st.entries, e)
-	if id := emailID(&e.ev); id != "" {
+	if id := emailID(e.ev); id != "" {
 		st.emails[id] = insertSorted(st.emails[id], e)
 		st.flagEmailGroup(st.emails[id])
 	}
@@ -166,10 +212,10 @@ func (st *State) match(e *entry, ordered bool) {
 		hits := m.patterns.matches(e.ev.Type)
 		for ri, r := range m.byEvent {
 			rs := &st.rules[mi][ri]
-			if hits[r.eventsList] && st.whereHolds(r, r.where, r.whereDynamic, e, rs) {
+			if hits[r.eventsList] && st.whereHolds(r, r.where, r.whereDynamic, r.whereStd, e, rs) {
 				rs.matched = add(rs.matched)
 			}
-			if r.spec.Then != nil && hits[r.thenList] && st.whereHolds(r, r.thenWhere, r.thenDynamic, e, rs) {
+			if r.spec.Then != nil && hits[r.thenList] && st.whereHolds(r, r.thenWhere, r.thenDynamic, r.thenStd, e, rs) {
 				rs.then = add(rs.then)
 			}
 		}
@@ -179,23 +225,45 @@ func (st *State) match(e *entry, ordered bool) {
 // whereHolds checks a where condition at apply time. Conditions that read
 // the clock or account activity cannot be decided now; they are filed and
 // checked at evaluation.
-func (st *State) whereHolds(r *compiledRule, where *vm.Program, dynamic bool, e *entry, rs *ruleState) bool {
+func (st *State) whereHolds(r *compiledRule, where *vm.Program, dynamic, std bool, e *entry, rs *ruleState) bool {
 	if where == nil || dynamic {
 		return true
 	}
-	ok, err := st.run(where, st.eventEnv(e))
+	ok, err := st.run(where, st.eventEnv(e, std))
 	if err != nil {
 		rs.skipped = append(rs.skipped, skipNote{at: e.ev.At, msg: "rule " + r.spec.Name + " skipped a " + e.ev.Type + " event: " + friendlyError(err)})
 	}
 	return ok
 }
 
-func (st *State) eventEnv(e *entry) map[string]any {
-	if e.env == nil {
-		e.env = st.facts.eventEnv(&e.ev)
+// eventEnv returns the environment for e's where conditions, valid until
+// the next call. A condition that reads only event properties (std false)
+// gets the properties map itself, with no copy.
+func (st *State) eventEnv(e *entry, std bool) map[string]any {
+	if st.whereEnv == nil {
+		st.eventVars = make(map[string]any, 8)
+		st.whereEnv = map[string]any{"lead": st.facts.lead, "account": st.facts.account}
 	}
-	return e.env
+	st.whereEnv["now"] = st.facts.env["now"]
+	if !std {
+		props := e.ev.Properties
+		if props == nil {
+			props = emptyVars
+		}
+		st.whereEnv["event"] = props
+		return st.whereEnv
+	}
+	if st.envFor != e {
+		st.facts.fillEventVars(st.eventVars, e.ev)
+		st.envFor = e
+	}
+	st.whereEnv["event"] = st.eventVars
+	return st.whereEnv
 }
+
+// emptyVars stands in for an event without properties; conditions only read
+// it.
+var emptyVars = map[string]any{}
 
 func (st *State) run(prog *vm.Program, env map[string]any) (bool, error) {
 	out, err := st.vm.Run(prog, env)
@@ -272,6 +340,7 @@ func (st *State) flagEmailGroup(group []*entry) {
 func (st *State) Evaluate(asOf time.Time) []*leadscore.Evaluation {
 	cut := sort.Search(len(st.entries), func(i int) bool { return st.entries[i].ev.At.After(asOf) })
 	st.facts.env["now"] = asOf
+	st.envFor = nil
 	out := make([]*leadscore.Evaluation, 0, len(st.models))
 	done := make(map[string]*leadscore.Evaluation, len(st.models))
 	for mi, m := range st.models {
