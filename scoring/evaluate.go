@@ -246,7 +246,7 @@ func (e *evaluation) reportBots() {
 // emailID ties the events of one sent email together (delivery, opens,
 // clicks) for scanner detection.
 func emailID(ev *leadscore.Event) string {
-	if len(ev.Properties) == 0 {
+	if len(ev.Properties) == 0 || !strings.HasPrefix(ev.Type, "email.") {
 		return ""
 	}
 	for _, k := range []string{"email_id", "message_id", "campaign_id"} {
