@@ -1,0 +1,247 @@
+// Package batch scores files of leads and events offline, in bounded memory
+// and on all cores. It is the engine behind `leadscore score`.
+//
+// The pipeline has four steps, so that a million leads with twenty million
+// events never need to be in memory at once:
+//
+//  1. Leads are read in file order, each is given a sequence number and
+//     spilled to one of K bucket files chosen by a hash of its account key,
+//     so that all people of an account land together (account signals need
+//     them). Only a map from lead key to sequence number stays in memory.
+//  2. Events are parsed on all cores and appended to their lead's bucket.
+//  3. Buckets are scored in parallel, one bucket per worker at a time; each
+//     writes its output rows, in sequence order, to its own file.
+//  4. The final output is assembled in input order by walking the sequence
+//     numbers and taking the next row from the bucket each lead went to.
+//
+// All temporary files live in one directory that is removed at the end,
+// also when the run fails or is cancelled.
+package batch
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/leadscore/leadscore"
+	"github.com/leadscore/leadscore/quality"
+	"github.com/leadscore/leadscore/scoring"
+)
+
+// Format is the output format.
+type Format string
+
+const (
+	CSV   Format = "csv"
+	JSONL Format = "jsonl"
+)
+
+// Config describes one run.
+type Config struct {
+	Set *scoring.Set
+	// Checker supplies email and user-agent facts; nil builds one.
+	Checker *quality.Checker
+	// Leads is the path of the lead file (.csv, .tsv, .jsonl, optionally
+	// .gz). Events are paths of JSONL event files; none is allowed.
+	Leads  string
+	Events []string
+	// AsOf is the instant scores are computed for. Events after it are
+	// counted and ignored. It must be set: the pipeline never reads the
+	// clock.
+	AsOf    time.Time
+	Format  Format
+	Explain bool
+	// Workers bounds parallelism (0: GOMAXPROCS). Buckets is the number of
+	// bucket files (0: 128). TempDir is where the run's directory is made
+	// ("" : os.TempDir()).
+	Workers int
+	Buckets int
+	TempDir string
+	// OnProblem receives every rejected row or line, in file order. It is
+	// never called concurrently.
+	OnProblem func(Problem)
+	// Progress receives progress reports. It is never called concurrently.
+	Progress func(Progress)
+}
+
+// Problem is one rejected row or line.
+type Problem struct {
+	File   string
+	Line   int
+	Reason string
+}
+
+func (p Problem) String() string { return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Reason) }
+
+// Phase names a step of the pipeline.
+type Phase string
+
+const (
+	PhaseLeads   Phase = "reading leads"
+	PhaseEvents  Phase = "reading events"
+	PhaseScoring Phase = "scoring"
+	PhaseWriting Phase = "writing"
+)
+
+// Progress is a report on one phase. Unit says whether Done and Total
+// count bytes or leads.
+type Progress struct {
+	Phase       Phase
+	Done, Total int64
+	Bytes       bool
+}
+
+// Stats summarises a run.
+type Stats struct {
+	LeadsRead   int64 // rows and lines holding a lead, good or bad
+	LeadsScored int64
+	LeadsBad    int64 // rejected rows, duplicates included
+	Duplicates  int64 // rejected because the lead ID was seen before
+
+	EventsRead        int64 // non-blank lines
+	EventsUsed        int64 // filed under a scored lead, at or before AsOf
+	EventsBad         int64
+	EventsUnknownLead int64
+	EventsAfterAsOf   int64
+	// UnknownLeads holds a few lead keys of events that matched no lead,
+	// so that a user can see whether the files simply do not belong
+	// together.
+	UnknownLeads []string
+
+	Elapsed time.Duration
+}
+
+// Accounts groups rows of the same account into one bucket; a few hundred
+// buckets keep each bucket small while keeping the number of open files
+// modest.
+const defaultBuckets = 128
+
+func (c *Config) check() error {
+	if c.Set == nil {
+		return leadscore.Errorf(leadscore.CodeInvalid, "no models")
+	}
+	if c.AsOf.IsZero() {
+		return leadscore.Errorf(leadscore.CodeInvalid, "no as-of time")
+	}
+	if c.Leads == "" {
+		return leadscore.Errorf(leadscore.CodeInvalid, "no lead file")
+	}
+	switch c.Format {
+	case "":
+		c.Format = CSV
+	case CSV, JSONL:
+	default:
+		return leadscore.Errorf(leadscore.CodeInvalid, "unknown output format %q (use csv or jsonl)", c.Format)
+	}
+	if c.Workers <= 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	if c.Buckets <= 0 {
+		c.Buckets = defaultBuckets
+	}
+	if c.Buckets > 1<<16 {
+		return leadscore.Errorf(leadscore.CodeInvalid, "at most 65536 buckets")
+	}
+	if c.Checker == nil {
+		c.Checker = quality.NewChecker()
+	}
+	return nil
+}
+
+// run is the state of one pipeline run.
+type run struct {
+	cfg   Config
+	dir   string
+	stats Stats
+	// problems and progress are serialised through mu because the scoring
+	// phase reports from several workers.
+	mu sync.Mutex
+
+	// index maps a lead ID to its sequence number; emails maps the
+	// normalised email of leads whose ID is something else.
+	index  map[string]uint32
+	emails map[string]uint32
+	// bucketOf and lineOf are indexed by sequence number.
+	bucketOf []uint16
+	lineOf   []uint32
+
+	spill []*spillFile
+	out   *outputFormat
+}
+
+// Run scores the leads of cfg and writes one row per scored lead to out, in
+// input order. Bad rows are reported through cfg.OnProblem and counted;
+// they do not fail the run. The returned error is about the run itself (an
+// unreadable file, a full disk, cancellation).
+func Run(ctx context.Context, cfg Config, out io.Writer) (Stats, error) {
+	start := time.Now()
+	if err := cfg.check(); err != nil {
+		return Stats{}, err
+	}
+	r := &run{cfg: cfg, index: map[string]uint32{}, emails: map[string]uint32{}}
+	r.out = newOutputFormat(cfg.Set, cfg.Format, cfg.Explain)
+	dir, err := os.MkdirTemp(cfg.TempDir, "leadscore-score-")
+	if err != nil {
+		return Stats{}, fmt.Errorf("temporary directory: %w", err)
+	}
+	r.dir = dir
+	defer os.RemoveAll(dir)
+	defer r.closeSpill()
+
+	if err := r.openSpill(); err != nil {
+		return r.stats, err
+	}
+	if err := r.readLeads(ctx); err != nil {
+		return r.stats, err
+	}
+	for _, path := range cfg.Events {
+		if err := r.readEvents(ctx, path); err != nil {
+			return r.stats, err
+		}
+	}
+	if err := r.finishSpill(); err != nil {
+		return r.stats, err
+	}
+	// The key maps are not needed any more; let the scoring phase have the
+	// memory.
+	r.index, r.emails = nil, nil
+	if err := r.score(ctx); err != nil {
+		return r.stats, err
+	}
+	if err := r.merge(ctx, out); err != nil {
+		return r.stats, err
+	}
+	r.stats.Elapsed = time.Since(start)
+	return r.stats, nil
+}
+
+func (r *run) problem(p Problem) {
+	if r.cfg.OnProblem != nil {
+		r.mu.Lock()
+		r.cfg.OnProblem(p)
+		r.mu.Unlock()
+	}
+}
+
+func (r *run) progress(p Progress) {
+	if r.cfg.Progress != nil {
+		r.mu.Lock()
+		r.cfg.Progress(p)
+		r.mu.Unlock()
+	}
+}
+
+// bucketFor spreads account keys over the buckets with FNV-1a, which is
+// stable across runs and platforms, so a run can be reproduced exactly.
+func bucketFor(key string, n int) uint16 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(key); i++ {
+		h ^= uint64(key[i])
+		h *= 1099511628211
+	}
+	return uint16(h % uint64(n))
+}
