@@ -75,11 +75,13 @@ func ParseDuration(s string) (Duration, error) {
 	if total < 0 {
 		return 0, fmt.Errorf("duration %q is negative", s)
 	}
-	return Duration(total), nil
+	// Windows and delays are never finer than a second; rounding keeps every
+	// value printable in the same units it is parsed from.
+	return Duration(total.Round(time.Second)), nil
 }
 
-// String renders weeks only when the span is whole weeks, and days
-// otherwise, so "45d" prints as "45d" and "14d" as "2w".
+// String renders weeks only for two or more whole weeks, and days
+// otherwise, so "45d" prints as "45d", "7d" as "7d" and "14d" as "2w".
 func (d Duration) String() string {
 	if d == 0 {
 		return "0"
@@ -90,7 +92,7 @@ func (d Duration) String() string {
 		unit string
 		size time.Duration
 	}{{"d", time.Duration(Day)}, {"h", time.Hour}, {"m", time.Minute}, {"s", time.Second}}
-	if rest%time.Duration(Week) == 0 {
+	if rest%time.Duration(Week) == 0 && rest >= 2*time.Duration(Week) {
 		units = append(units[:0:0], struct {
 			unit string
 			size time.Duration

@@ -724,7 +724,7 @@ func (m *Model) combine(st *State, asOf time.Time, done map[string]*leadscore.Ev
 			e.ev.LastActivity = pe.LastActivity
 		}
 		e.ev.Contributions = append(e.ev.Contributions, leadscore.Contribution{
-			Rule: part.Model, Category: "parts", Points: pe.Score,
+			Rule: part.Model, Label: part.Model, Category: "parts", Points: pe.Score,
 			Detail: fmt.Sprintf("weight %s, %s of its scale", fmtPoints(part.Weight), fmtPoints(round2(n*100))+"%"),
 		})
 	}
