@@ -7,6 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/leadscore/leadscore/quality"
 	"github.com/leadscore/leadscore/scoring"
 )
 
@@ -31,13 +32,17 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("name: m\nbands: {hot: 70, warm: 40}\ngrade: {levels: {A: 1, B: 0}}\n"))
 	f.Add([]byte("name: m\ncategories:\n  c:\n    rules:\n      - name: r\n        when: |\n          lead.x ==\n        points: 1\n"))
 
-	checker := scoring.Options{}
+	// One checker for the whole run: building one takes milliseconds,
+	// which would dominate every execution.
+	opts := scoring.Options{Checker: quality.NewChecker()}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 1<<16 {
 			return // large inputs only slow the fuzzer down
 		}
 		r := Parse("f.yaml", data)
-		lines := strings.Count(string(data), "\n") + 1
+		// YAML counts CR, NEL, LS and PS as line breaks too.
+		breaks := strings.NewReplacer("\r\n", "\n", "\r", "\n", "\u0085", "\n", "\u2028", "\n", "\u2029", "\n")
+		lines := strings.Count(breaks.Replace(string(data)), "\n") + 1
 		for _, d := range r.Diagnostics {
 			if d.File != "f.yaml" || (d.Severity != Error && d.Severity != Warning) || d.Message == "" {
 				t.Fatalf("malformed diagnostic %+v", d)
@@ -53,7 +58,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("%d specs but %d sources", len(r.Specs), len(r.Sources))
 		}
 		if !r.HasErrors() {
-			if _, err := r.Compile(checker); err != nil {
+			if _, err := r.Compile(opts); err != nil {
 				t.Fatalf("no errors reported, but the engine rejects the models: %v\n%s", err, data)
 			}
 		}

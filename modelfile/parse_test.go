@@ -256,6 +256,22 @@ func TestParseProblems(t *testing.T) {
 			},
 		},
 		{
+			name: "combined model with requirements, decay and a graded category",
+			src: "name: a\ncategories: {fit: {rules: [{name: r, when: 'true', points: 1}]}}\n---\n" +
+				"name: m\nkind: combined\ncombine: {parts: {a: 1}}\nrequirements: [{name: x, when: 'true'}]\n" +
+				"decay: {inactivity: [{after: 30d, points: -5}]}\ngrade: {category: fit, levels: {A: 50, B: 0}}\n",
+			want: []string{
+				`m.yaml:7:1: error: a combined model is disqualified when one of its parts is; put requirements in the models it combines`,
+				`m.yaml:8:1: error: a combined model follows the scores of its parts; put decay in the models it combines`,
+				`m.yaml:9:9: error: grade: a combined model has no categories; leave out category to grade the whole score`,
+			},
+		},
+		{
+			name: "combined model graded on its whole score",
+			src:  "name: a\ncategories: {fit: {rules: [{name: r, when: 'true', points: 1}]}}\n---\nname: m\nkind: combined\ncombine: {parts: {a: 1}}\ngrade: {levels: {A: 50, B: 0}}\n",
+			want: nil,
+		},
+		{
 			name: "combined model without combine",
 			src:  "name: m\nkind: combined\n",
 			want: []string{`m.yaml:1:1: error: a combined model needs combine: {parts: {model: weight, ...}}`},

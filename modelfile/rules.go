@@ -20,24 +20,56 @@ var ruleKeys = []string{
 	"max_times", "max_points", "within", "at_least", "then", "half_life", "expire",
 }
 
-// Words people reach for that the format spells differently.
-var (
-	categoryAliases = map[string]string{
-		"cap": "max", "limit": "max", "maximum": "max", "minimum": "min", "floor": "min",
-		"rule": "rules", "subcategories": "categories", "children": "categories",
-		"halflife": "half_life", "description": "label", "title": "label",
+// categoryAlias and ruleAlias map words people reach for to the key the
+// format spells differently.
+func categoryAlias(key string) string {
+	switch key {
+	case "cap", "limit", "maximum":
+		return "max"
+	case "minimum", "floor":
+		return "min"
+	case "rule":
+		return "rules"
+	case "subcategories", "children":
+		return "categories"
+	case "halflife":
+		return "half_life"
+	case "description", "title":
+		return "label"
 	}
-	ruleAliases = map[string]string{
-		"score": "points", "value": "points", "weight": "points", "point": "points",
-		"if": "when", "condition": "when", "filter": "where", "window": "within",
-		"type": "event", "event_type": "event", "times": "max_times", "limit": "max_times",
-		"cap": "max_points", "description": "label", "title": "label", "frequency": "count",
-		"halflife": "half_life", "id": "name",
+	return ""
+}
+
+func ruleAlias(key string) string {
+	switch key {
+	case "score", "value", "weight", "point":
+		return "points"
+	case "if", "condition":
+		return "when"
+	case "filter":
+		return "where"
+	case "window":
+		return "within"
+	case "type", "event_type":
+		return "event"
+	case "times", "limit":
+		return "max_times"
+	case "cap":
+		return "max_points"
+	case "description", "title":
+		return "label"
+	case "frequency":
+		return "count"
+	case "halflife":
+		return "half_life"
+	case "id":
+		return "name"
 	}
-)
+	return ""
+}
 
 func categoryHint(key string, val *yaml.Node) string {
-	if a, ok := categoryAliases[key]; ok {
+	if a := categoryAlias(key); a != "" {
 		return fmt.Sprintf("did you mean %q?", a)
 	}
 	if contains(ruleKeys, key) && !contains(categoryKeys, key) {
@@ -50,7 +82,7 @@ func categoryHint(key string, val *yaml.Node) string {
 }
 
 func ruleHint(key string, _ *yaml.Node) string {
-	if a, ok := ruleAliases[key]; ok {
+	if a := ruleAlias(key); a != "" {
 		return fmt.Sprintf("did you mean %q?", a)
 	}
 	return ""
@@ -185,22 +217,8 @@ func (d *docState) rule(n *yaml.Node, p at, category string, idx int) leadscore.
 		r.Label, _ = d.str(v, pk)
 	}
 
-	// event and events are the same key; the plural reads better for lists.
 	var eventKey string
-	for _, k := range []string{"event", "events"} {
-		e, ok := f[k]
-		if !ok {
-			continue
-		}
-		pk := p.key(k)
-		d.record(e.val, at{y: pk.y, s: p.s + ".events", label: p.label})
-		if eventKey != "" {
-			d.errorf(e.key, pk, "%s: give event or events, not both", label)
-			continue
-		}
-		eventKey = k
-		r.Events, _ = d.patterns(e.val, pk)
-	}
+	r.Events, eventKey = d.events(f, p)
 	behaviour := eventKey != ""
 
 	if v, pk, ok := val("when"); ok {
@@ -304,25 +322,11 @@ func (d *docState) then(n *yaml.Node, p at) *leadscore.SequenceStep {
 		return st
 	}
 	var eventKey string
-	for _, k := range []string{"event", "events"} {
-		e, ok := f[k]
-		if !ok {
-			continue
-		}
-		pk := p.key(k)
-		d.record(e.val, at{y: pk.y, s: p.s + ".events", label: p.label})
-		if eventKey != "" {
-			d.errorf(e.key, pk, "%sgive event or events, not both", p.prefix())
-			continue
-		}
-		eventKey = k
-		st.Events, _ = d.patterns(e.val, pk)
-	}
+	st.Events, eventKey = d.events(f, p)
 	if eventKey == "" {
 		d.errorf(resolve(n), p, "%sneeds the event that must follow (event: ...)", p.prefix())
 	}
 	if e, ok := f["where"]; ok {
-		d.record(e.val, p.key("where"))
 		st.Where = d.condition(e.val, p.key("where"), scoring.EventEnv)
 	}
 	if e, ok := f["within"]; ok {
@@ -352,9 +356,32 @@ func (d *docState) typoFor(n *yaml.Node, known []string, want string) bool {
 		if contains(known, k) {
 			continue
 		}
-		if ruleAliases[k] == want || suggest(k, known) == want {
+		if ruleAlias(k) == want || suggest(k, known) == want {
 			return true
 		}
 	}
 	return false
+}
+
+// events reads the event patterns of a rule or sequence step, and which key
+// gave them. event and events are the same key; the plural reads better for
+// lists.
+func (d *docState) events(f map[string]kv, p at) ([]string, string) {
+	var events []string
+	var given string
+	for _, k := range []string{"event", "events"} {
+		e, ok := f[k]
+		if !ok {
+			continue
+		}
+		pk := p.key(k)
+		d.record(e.val, at{y: pk.y, s: p.s + ".events", label: p.label})
+		if given != "" {
+			d.errorf(e.key, pk, "%sgive event or events, not both", p.prefix())
+			continue
+		}
+		given = k
+		events, _ = d.patterns(e.val, pk)
+	}
+	return events, given
 }

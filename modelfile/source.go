@@ -21,8 +21,8 @@ func (s *source) line(i int) []rune {
 		if !utf8.ValidString(text) {
 			text = strings.ToValidUTF8(text, "\uFFFD")
 		}
-		for _, l := range strings.Split(text, "\n") {
-			s.lines = append(s.lines, []rune(strings.TrimSuffix(l, "\r")))
+		for _, l := range strings.Split(yamlBreaks.Replace(text), "\n") {
+			s.lines = append(s.lines, []rune(l))
 		}
 	}
 	if i < 0 || i >= len(s.lines) {
@@ -30,6 +30,10 @@ func (s *source) line(i int) []rune {
 	}
 	return s.lines[i]
 }
+
+// yamlBreaks normalises every line break YAML counts (CR LF, CR, LF, NEL,
+// LS, PS) to LF, so that line numbers agree with the parser's.
+var yamlBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\u0085", "\n", "\u2028", "\n", "\u2029", "\n")
 
 // valueOffset turns expr's (1-based line, 0-based column) inside a value
 // into a rune offset into that value.

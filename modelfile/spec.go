@@ -113,6 +113,9 @@ func (d *docState) model(root *yaml.Node) *leadscore.ModelSpec {
 	}
 	if e, p, ok := get("requirements"); ok {
 		d.requirements(e.val, p)
+		if s.Kind == leadscore.KindCombined && len(s.Requirements) > 0 {
+			d.errorf(e.key, p, "a combined model is disqualified when one of its parts is; put requirements in the models it combines")
+		}
 	}
 	if e, p, ok := get("prefix"); ok {
 		d.prefix(e.val, p)
@@ -128,6 +131,9 @@ func (d *docState) model(root *yaml.Node) *leadscore.ModelSpec {
 	}
 	if e, p, ok := get("decay"); ok {
 		d.decay(e.val, p)
+		if s.Kind == leadscore.KindCombined {
+			d.errorf(e.key, p, "a combined model follows the scores of its parts; put decay in the models it combines")
+		}
 	}
 	if e, p, ok := get("signals"); ok {
 		d.signals(e.val, p)
@@ -391,7 +397,9 @@ func (d *docState) grade(e kv, p at) {
 		return
 	}
 	g := &leadscore.GradeSpec{}
-	if c, ok := f["category"]; ok {
+	if c, ok := f["category"]; ok && d.spec.Kind == leadscore.KindCombined {
+		d.errorf(c.key, p.key("category"), "grade: a combined model has no categories; leave out category to grade the whole score")
+	} else if ok {
 		pc := p.key("category")
 		d.record(c.val, pc)
 		if v, ok := d.name(c.val, pc); ok {
@@ -435,9 +443,6 @@ func (d *docState) grade(e kv, p at) {
 		}
 	} else {
 		d.errorf(e.key, p, "grade: needs levels, such as {A: 40, B: 25, C: 10, D: 0}")
-	}
-	if d.spec.Kind == leadscore.KindCombined {
-		d.errorf(e.key, p, "grade: a combined model has no categories to grade")
 	}
 	d.spec.Grade = g
 }

@@ -509,3 +509,14 @@ func TestCompileReportsEveryProblem(t *testing.T) {
 		t.Errorf("fields %v\nwant   %v\n%v", got, want, err)
 	}
 }
+
+func TestFutureEventIsANextChange(t *testing.T) {
+	m := mustCompile(t, decayModel())
+	future := asOf.Add(36 * time.Hour)
+	got := m.Evaluate(&Input{Lead: &leadscore.Lead{ID: "l1"}, Events: []leadscore.Event{
+		ev("e1", "demo.requested", daysAgo(3)), ev("e2", "demo.requested", future),
+	}}, asOf)
+	if got.Score != 60 || !got.NextChangeAt.Equal(future) {
+		t.Fatalf("score %v next %v; want 60 and the future event's time %v", got.Score, got.NextChangeAt, future)
+	}
+}

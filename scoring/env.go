@@ -245,13 +245,17 @@ func newFacts(in *Input, asOf time.Time, checker *quality.Checker, activePeople 
 		f.account["lists"] = []string{}
 	}
 	f.account["active_people"] = activePeople
-	scores := map[string]any{}
-	for k, v := range in.AccountScores {
+	f.setAccountScores(in.AccountScores)
+	f.env = map[string]any{"lead": f.lead, "account": f.account, "now": asOf}
+	return f
+}
+
+func (f *facts) setAccountScores(in map[string]float64) {
+	scores := make(map[string]any, len(in))
+	for k, v := range in {
 		scores[k] = v
 	}
 	f.account["scores"] = scores
-	f.env = map[string]any{"lead": f.lead, "account": f.account, "now": asOf}
-	return f
 }
 
 // fillEventVars makes vars the event's variables: its properties flattened,

@@ -353,5 +353,25 @@ func (st *State) Evaluate(asOf time.Time) []*leadscore.Evaluation {
 		done[m.Name()] = ev
 		out = append(out, ev)
 	}
+	// An event dated after asOf (a client clock ahead of ours, a scheduled
+	// webinar) changes the score when its time comes.
+	if cut < len(st.entries) {
+		at := st.entries[cut].ev.At
+		for _, ev := range out {
+			if ev.NextChangeAt.IsZero() || at.Before(ev.NextChangeAt) {
+				ev.NextChangeAt = at
+			}
+		}
+	}
 	return out
+}
+
+// SetPeers replaces the other people of the lead's account, so a cached
+// state can be evaluated with current account activity.
+func (st *State) SetPeers(peers []leadscore.Peer) { st.in.Peers = peers }
+
+// SetAccountScores replaces the account's scores readable by conditions.
+func (st *State) SetAccountScores(scores map[string]float64) {
+	st.in.AccountScores = scores
+	st.facts.setAccountScores(scores)
 }

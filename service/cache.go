@@ -1,0 +1,91 @@
+package service
+
+import (
+	"container/list"
+
+	"github.com/leadscore/leadscore/scoring"
+)
+
+// stateCache keeps recently active leads' scoring states, so that a new
+// event is applied to a state in memory instead of re-reading the lead's
+// history. It belongs to the committer goroutine and has no locks.
+type stateCache struct {
+	cap    int
+	ll     *list.List
+	items  map[string]*list.Element
+	byAcct map[string]map[string]bool
+	hits   int64
+	misses int64
+}
+
+type cached struct {
+	lead    string
+	account string
+	gen     uint64 // the active model set the state was built for
+	st      *scoring.State
+}
+
+func newStateCache(capacity int) *stateCache {
+	return &stateCache{cap: capacity, ll: list.New(), items: map[string]*list.Element{}, byAcct: map[string]map[string]bool{}}
+}
+
+func (c *stateCache) get(lead string, gen uint64) *scoring.State {
+	el, ok := c.items[lead]
+	if !ok {
+		c.misses++
+		return nil
+	}
+	e := el.Value.(*cached)
+	if e.gen != gen {
+		c.remove(lead)
+		c.misses++
+		return nil
+	}
+	c.ll.MoveToFront(el)
+	c.hits++
+	return e.st
+}
+
+func (c *stateCache) put(lead, account string, gen uint64, st *scoring.State) {
+	c.remove(lead)
+	c.items[lead] = c.ll.PushFront(&cached{lead: lead, account: account, gen: gen, st: st})
+	if account != "" {
+		if c.byAcct[account] == nil {
+			c.byAcct[account] = map[string]bool{}
+		}
+		c.byAcct[account][lead] = true
+	}
+	for c.ll.Len() > c.cap {
+		c.remove(c.ll.Back().Value.(*cached).lead)
+	}
+}
+
+func (c *stateCache) remove(lead string) {
+	el, ok := c.items[lead]
+	if !ok {
+		return
+	}
+	e := el.Value.(*cached)
+	c.ll.Remove(el)
+	delete(c.items, lead)
+	if m := c.byAcct[e.account]; m != nil {
+		delete(m, lead)
+		if len(m) == 0 {
+			delete(c.byAcct, e.account)
+		}
+	}
+}
+
+// removeAccount drops the states of every cached lead of an account, whose
+// facts just changed.
+func (c *stateCache) removeAccount(account string) {
+	for lead := range c.byAcct[account] {
+		c.remove(lead)
+	}
+}
+
+func (c *stateCache) clear() {
+	c.ll.Init()
+	clear(c.items)
+	clear(c.byAcct)
+}

@@ -1,0 +1,238 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/leadscore/leadscore"
+)
+
+type requestKind int
+
+const (
+	reqIngest requestKind = iota
+	reqLeads
+	reqAccounts
+	reqRescore
+	// reqFunc runs an arbitrary write alone in its transaction, so that its
+	// failure cannot fail other requests.
+	reqFunc
+)
+
+type request struct {
+	kind     requestKind
+	msgs     []leadscore.Message
+	results  []leadscore.IngestResult
+	leads    []leadscore.Lead
+	accounts []leadscore.Account
+	rescore  []string
+	cause    leadscore.CauseKind
+	ref      string
+	fn       func(ctx context.Context, b *batch) error
+	// progress is a job record written in the same transaction.
+	progress *leadscore.Job
+	done     chan error
+}
+
+func (r *request) size() int {
+	switch r.kind {
+	case reqIngest:
+		return len(r.msgs)
+	case reqLeads:
+		return len(r.leads)
+	case reqAccounts:
+		return len(r.accounts)
+	case reqRescore:
+		return len(r.rescore)
+	}
+	return 1
+}
+
+var errShuttingDown = leadscore.Errorf(leadscore.CodeInternal, "the service is shutting down")
+
+// submit hands a request to the committer and waits until it is committed
+// (or failed). A cancelled context stops the wait, not the commit: the
+// client retries and deduplication makes the retry harmless.
+func (s *Service) submit(ctx context.Context, r *request) error {
+	r.done = make(chan error, 1)
+	select {
+	case s.queue <- r:
+	case <-s.stop:
+		return errShuttingDown
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.cfg.Metrics.QueueDepth(len(s.queue))
+	select {
+	case err := <-r.done:
+		return err
+	case <-s.stopped:
+		return errShuttingDown
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Service) commitLoop() {
+	for {
+		select {
+		case r := <-s.queue:
+			s.commitFrom(r)
+		case <-s.stop:
+			// Commit what is already queued, then stop.
+			for {
+				select {
+				case r := <-s.queue:
+					s.commitFrom(r)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// commitFrom commits r together with whatever else is waiting, up to
+// MaxBatch messages: one transaction, one fsync, for many requests.
+func (s *Service) commitFrom(first *request) {
+	if first.kind == reqFunc {
+		s.commitGroup([]*request{first})
+		return
+	}
+	group := []*request{first}
+	n := first.size()
+	var deferred []*request
+drain:
+	for n < s.cfg.MaxBatch {
+		select {
+		case r := <-s.queue:
+			if r.kind == reqFunc {
+				deferred = append(deferred, r)
+				continue
+			}
+			group = append(group, r)
+			n += r.size()
+		default:
+			break drain
+		}
+	}
+	s.commitGroup(group)
+	for _, r := range deferred {
+		s.commitGroup([]*request{r})
+	}
+}
+
+func (s *Service) commitGroup(group []*request) {
+	ctx := context.Background()
+	start := time.Now()
+	set := s.active()
+	var b *batch
+	err := s.ws.Write(ctx, func(tx leadscore.Tx) error {
+		b = s.newBatch(tx, set)
+		for _, r := range group {
+			var err error
+			switch r.kind {
+			case reqIngest:
+				err = b.ingest(ctx, r)
+			case reqLeads:
+				err = b.upsertLeads(ctx, r.leads)
+			case reqAccounts:
+				err = b.upsertAccounts(ctx, r.accounts)
+			case reqRescore:
+				for _, id := range r.rescore {
+					b.touch(id, r.cause, r.ref)
+				}
+				if r.progress != nil {
+					err = tx.PutJob(ctx, r.progress)
+				}
+			case reqFunc:
+				err = r.fn(ctx, b)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return b.scoreTouched(ctx)
+	})
+	if err != nil {
+		// States may hold uncommitted events or attributes: forget them.
+		if b != nil {
+			for id := range b.stateTouched {
+				s.cache.remove(id)
+			}
+		}
+		if !isUserError(err) {
+			s.log.Error("commit failed", "requests", len(group), "err", err)
+		}
+		for _, r := range group {
+			r.done <- err
+		}
+		return
+	}
+	messages := 0
+	for _, r := range group {
+		if r.kind == reqIngest {
+			messages += len(r.msgs)
+			for _, res := range r.results {
+				s.cfg.Metrics.EventsIngested(res.Status, 1)
+			}
+		}
+	}
+	s.cfg.Metrics.BatchCommitted(messages, time.Since(start))
+	s.followUp(b)
+	for _, r := range group {
+		r.done <- nil
+	}
+}
+
+// isUserError tells a request's own mistake from a failure of the system.
+func isUserError(err error) bool {
+	switch leadscore.CodeOf(err) {
+	case leadscore.CodeInvalid, leadscore.CodeNotFound, leadscore.CodeConflict, leadscore.CodeForbidden:
+		return true
+	}
+	return errors.Is(err, context.Canceled)
+}
+
+// followUp re-scores, in later transactions, the leads a committed batch
+// affected indirectly: the people of accounts whose facts or activity
+// changed. It never blocks the committer.
+func (s *Service) followUp(b *batch) {
+	if len(b.accountsChanged) == 0 {
+		return
+	}
+	accounts := make([]string, 0, len(b.accountsChanged))
+	for a := range b.accountsChanged {
+		accounts = append(accounts, a)
+	}
+	s.wg.Add(1)
+	s.followUps.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer s.followUps.Done()
+		ctx := context.Background()
+		for _, a := range accounts {
+			people, err := s.ws.AccountLeads(ctx, a)
+			if err != nil {
+				s.log.Warn("re-scoring an account's people", "account", a, "err", err)
+				continue
+			}
+			ids := make([]string, 0, len(people))
+			for _, p := range people {
+				ids = append(ids, p.ID)
+			}
+			for len(ids) > 0 {
+				n := min(len(ids), s.cfg.RescoreBatch)
+				err := s.submit(ctx, &request{kind: reqRescore, rescore: ids[:n], cause: leadscore.CauseAttribute, ref: "account " + a})
+				if err != nil {
+					if !errors.Is(err, errShuttingDown) {
+						s.log.Warn("re-scoring an account's people", "account", a, "err", err)
+					}
+					return
+				}
+				ids = ids[n:]
+			}
+		}
+	}()
+}

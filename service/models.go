@@ -1,0 +1,239 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/leadscore/leadscore"
+	"github.com/leadscore/leadscore/modelfile"
+	"github.com/leadscore/leadscore/scoring"
+)
+
+// reloadModels compiles the active model versions and swaps them in. The
+// lead-state cache follows the swap: states carry the generation they were
+// built for.
+func (s *Service) reloadModels(ctx context.Context) error {
+	actives, err := s.ws.ActiveModels(ctx)
+	if err != nil {
+		return err
+	}
+	set, window, err := s.compileActive(actives)
+	if err != nil {
+		return err
+	}
+	gen := uint64(1)
+	if prev := s.active(); prev != nil {
+		gen = prev.gen + 1
+	}
+	versions := map[string]string{}
+	for _, v := range actives {
+		versions[v.Name] = v.Version
+	}
+	if len(actives) == 0 {
+		set = nil
+	}
+	s.models.Store(&activeSet{set: set, versions: versions, stakeWindow: window, gen: gen})
+	return nil
+}
+
+func (s *Service) compileActive(actives []leadscore.ModelVersion) (*scoring.Set, time.Duration, error) {
+	if len(actives) == 0 {
+		return nil, 0, nil
+	}
+	specs := make([]*leadscore.ModelSpec, 0, len(actives))
+	var window time.Duration
+	for _, v := range actives {
+		specs = append(specs, v.Spec)
+		w := v.Spec.Signals.StakeholderWindow.Std()
+		if w == 0 {
+			w = 30 * 24 * time.Hour
+		}
+		window = max(window, w)
+	}
+	set, err := scoring.CompileSet(specs, scoring.Options{Checker: s.check})
+	if err != nil {
+		return nil, 0, err
+	}
+	return set, window, nil
+}
+
+// UploadModel validates a model file and stores each of its models as a
+// new inactive version. Uploading the same content again changes nothing.
+func (s *Service) UploadModel(ctx context.Context, filename string, source []byte, by string) (*leadscore.UploadResult, error) {
+	if filename == "" {
+		filename = "model.yaml"
+	}
+	res := modelfile.Parse(filename, source)
+	out := &leadscore.UploadResult{}
+	for _, d := range res.Diagnostics {
+		out.Diagnostics = append(out.Diagnostics, leadscore.Diagnostic{Line: d.Line, Column: d.Column, Severity: string(d.Severity), Field: d.Field, Message: d.Message})
+	}
+	if res.HasErrors() {
+		return out, &leadscore.Error{Code: leadscore.CodeInvalid, Message: fmt.Sprintf("the model file has %d errors", len(res.Errors()))}
+	}
+	if len(res.Specs) == 0 {
+		return out, leadscore.Invalid("body", "the file defines no model")
+	}
+	now := s.now().UTC()
+	for i, spec := range res.Specs {
+		out.Versions = append(out.Versions, leadscore.ModelVersion{Name: spec.Name, Version: res.Sources[i].Version,
+			Source: string(source), Spec: spec, CreatedAt: now, CreatedBy: by})
+	}
+	err := s.write(ctx, func(ctx context.Context, b *batch) error {
+		for i := range out.Versions {
+			v := &out.Versions[i]
+			existing, err := b.tx.ModelVersions(ctx, v.Name)
+			if err != nil && leadscore.CodeOf(err) != leadscore.CodeNotFound {
+				return err
+			}
+			known := false
+			for _, e := range existing {
+				if e.Version == v.Version {
+					*v, known = e, true
+				}
+			}
+			if !known {
+				if err := b.tx.PutModelVersion(ctx, v); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *Service) ModelVersions(ctx context.Context, name string) ([]leadscore.ModelVersion, error) {
+	return s.ws.ModelVersions(ctx, name)
+}
+
+func (s *Service) ActiveModels(ctx context.Context) ([]leadscore.ModelVersion, error) {
+	return s.ws.ActiveModels(ctx)
+}
+
+func (s *Service) Job(ctx context.Context, id string) (*leadscore.Job, error) {
+	return s.ws.Job(ctx, id)
+}
+
+const jobActivate = "activate-model"
+
+// ActivateModel makes a version active, then re-scores every lead in the
+// background. New events are scored by the new version at once; stored
+// scores are replaced lead by lead and stay readable meanwhile. Each
+// re-scored lead's ledger records the model change.
+func (s *Service) ActivateModel(ctx context.Context, name, version string) (*leadscore.Job, error) {
+	now := s.now().UTC()
+	job := &leadscore.Job{ID: newID("job"), Kind: jobActivate, State: leadscore.JobQueued,
+		Detail: name + "@" + version, CreatedAt: now, UpdatedAt: now}
+	err := s.write(ctx, func(ctx context.Context, b *batch) error {
+		versions, err := b.tx.ModelVersions(ctx, name)
+		if err != nil {
+			return err
+		}
+		found := false
+		for _, v := range versions {
+			found = found || v.Version == version
+		}
+		if !found {
+			return leadscore.Errorf(leadscore.CodeNotFound, "model %s has no version %s", name, version)
+		}
+		if err := b.tx.ActivateModel(ctx, name, version); err != nil {
+			return err
+		}
+		actives, err := b.tx.ActiveModels(ctx)
+		if err != nil {
+			return err
+		}
+		if _, _, err := s.compileActive(actives); err != nil {
+			// A combined model whose part is not active, say: refuse rather
+			// than leave the service without a working set.
+			return &leadscore.Error{Code: leadscore.CodeConflict, Message: "activating this version leaves the active models inconsistent", Err: err}
+		}
+		if job.Total, err = b.tx.CountLeads(ctx); err != nil {
+			return err
+		}
+		return b.tx.PutJob(ctx, job)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.reloadModels(ctx); err != nil {
+		return nil, err
+	}
+	s.log.Info("model activated", "model", name, "version", version, "job", job.ID, "leads", job.Total)
+	running := *job // the runner's own copy; the caller gets job
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.runActivation(&running, name, version)
+	}()
+	return job, nil
+}
+
+// runActivation re-scores every lead in pages, each page one transaction
+// that also records the job's progress.
+func (s *Service) runActivation(job *leadscore.Job, name, version string) {
+	ctx := context.Background()
+	ref := name + "@" + version
+	job.State = leadscore.JobRunning
+	after := ""
+	for {
+		select {
+		case <-s.stop:
+			return
+		default:
+		}
+		ids, err := s.ws.LeadIDs(ctx, after, s.cfg.RescoreBatch)
+		if err != nil {
+			s.failJob(job, err)
+			return
+		}
+		done := len(ids) < s.cfg.RescoreBatch
+		if len(ids) > 0 {
+			after = ids[len(ids)-1]
+		}
+		next := *job
+		next.Done += int64(len(ids))
+		next.UpdatedAt = s.now().UTC()
+		if done {
+			next.State = leadscore.JobSucceeded
+		}
+		// The page and the job's progress commit together, so the progress
+		// shown is exactly what is done.
+		err = s.submit(ctx, &request{kind: reqRescore, rescore: ids, cause: leadscore.CauseModel, ref: ref, progress: &next})
+		if err != nil {
+			if err != errShuttingDown {
+				s.failJob(job, err)
+			}
+			return
+		}
+		*job = next
+		if done {
+			s.log.Info("model re-scoring finished", "model", ref, "leads", job.Done)
+			return
+		}
+	}
+}
+
+func (s *Service) failJob(job *leadscore.Job, cause error) {
+	s.log.Error("job failed", "job", job.ID, "err", cause)
+	job.State, job.Error, job.UpdatedAt = leadscore.JobFailed, cause.Error(), s.now().UTC()
+	_ = s.write(context.Background(), func(ctx context.Context, b *batch) error { return b.tx.PutJob(ctx, job) })
+}
+
+// resumeJobs is where interrupted jobs would be picked up; activation
+// re-scoring is idempotent, and leads still on an old version are found by
+// their stored version when the model is activated again.
+func (s *Service) resumeJobs(context.Context) {}
+
+func newID(prefix string) string {
+	var b [10]byte
+	_, _ = rand.Read(b[:])
+	return prefix + "_" + hex.EncodeToString(b[:])
+}

@@ -1,0 +1,186 @@
+// Package service is leadscore as a running system: it stores what arrives,
+// keeps every lead's scores current as events arrive and as time passes,
+// records each change in the ledger, and answers questions about leads.
+//
+// All writes go through one committer goroutine that batches many requests
+// into one transaction (group commit): an acknowledged event is committed,
+// together with its score effects and ledger rows, and throughput comes
+// from batching rather than from weaker durability. The committer also owns
+// the cache of lead states, so the cache needs no locks.
+package service
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/leadscore/leadscore"
+	"github.com/leadscore/leadscore/quality"
+	"github.com/leadscore/leadscore/scoring"
+)
+
+// Config wires a Service.
+type Config struct {
+	Store     leadscore.Store
+	Workspace leadscore.WorkspaceID
+	// Clock is the only source of "now"; tests pass a fake one.
+	Clock   func() time.Time
+	Checker *quality.Checker
+	Logger  *slog.Logger
+	// MaxBatch bounds the messages committed in one transaction (default
+	// 5000). CacheSize bounds the lead states kept in memory (default
+	// 20000). DueInterval is how often leads whose score changes with time
+	// are re-evaluated (default 15s); DueBatch how many per transaction.
+	MaxBatch    int
+	CacheSize   int
+	DueInterval time.Duration
+	DueBatch    int
+	// RescoreBatch is how many leads an activation re-scores per
+	// transaction (default 500), so that ingestion interleaves with it.
+	RescoreBatch int
+	// Metrics receives counters; nil discards them.
+	Metrics Metrics
+}
+
+// Metrics is what the service reports; the HTTP layer exports it.
+type Metrics interface {
+	EventsIngested(status leadscore.IngestStatus, n int)
+	BatchCommitted(messages int, d time.Duration)
+	LeadsScored(n int, d time.Duration)
+	DueLeads(n int)
+	QueueDepth(n int)
+}
+
+type noMetrics struct{}
+
+func (noMetrics) EventsIngested(leadscore.IngestStatus, int) {}
+func (noMetrics) BatchCommitted(int, time.Duration)          {}
+func (noMetrics) LeadsScored(int, time.Duration)             {}
+func (noMetrics) DueLeads(int)                               {}
+func (noMetrics) QueueDepth(int)                             {}
+
+// Service implements leadscore.Service.
+type Service struct {
+	cfg   Config
+	ws    leadscore.WorkspaceStore
+	log   *slog.Logger
+	now   func() time.Time
+	check *quality.Checker
+
+	// models is the compiled set of active models; swapped whole when a
+	// model is activated.
+	models atomic.Pointer[activeSet]
+
+	queue chan *request
+	// cache and uaBots belong to the committer goroutine.
+	cache  *stateCache
+	uaBots map[string]bool
+
+	keysMu   sync.Mutex
+	keyTouch map[string]time.Time
+
+	stop    chan struct{}
+	stopped chan struct{}
+	wg      sync.WaitGroup
+	// followUps tracks re-scoring that committed batches started, so a
+	// caller can wait until the effects of its writes have settled.
+	followUps sync.WaitGroup
+	closeMu   sync.Once
+}
+
+var _ leadscore.Service = (*Service)(nil)
+
+// New creates a Service. Start must be called before it ingests.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("service: a store is required")
+	}
+	if cfg.Workspace == "" {
+		cfg.Workspace = leadscore.DefaultWorkspace
+	}
+	if cfg.Clock == nil {
+		return nil, errors.New("service: a clock is required")
+	}
+	if cfg.Checker == nil {
+		cfg.Checker = quality.NewChecker()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 5000
+	}
+	if cfg.CacheSize <= 0 {
+		cfg.CacheSize = 20000
+	}
+	if cfg.DueInterval <= 0 {
+		cfg.DueInterval = 15 * time.Second
+	}
+	if cfg.DueBatch <= 0 {
+		cfg.DueBatch = 1000
+	}
+	if cfg.RescoreBatch <= 0 {
+		cfg.RescoreBatch = 500
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
+	}
+	s := &Service{
+		cfg: cfg, ws: cfg.Store.Workspace(cfg.Workspace), log: cfg.Logger, now: cfg.Clock, check: cfg.Checker,
+		queue: make(chan *request, 1024), cache: newStateCache(cfg.CacheSize), uaBots: map[string]bool{},
+		keyTouch: map[string]time.Time{}, stop: make(chan struct{}), stopped: make(chan struct{}),
+	}
+	return s, nil
+}
+
+// Start loads the active models and starts the committer and the time job.
+func (s *Service) Start(ctx context.Context) error {
+	if err := s.reloadModels(ctx); err != nil {
+		return err
+	}
+	s.wg.Add(2)
+	go func() { defer s.wg.Done(); s.commitLoop() }()
+	go func() { defer s.wg.Done(); s.dueLoop() }()
+	s.resumeJobs(ctx)
+	return nil
+}
+
+// Close stops background work after the requests already queued are
+// committed.
+func (s *Service) Close() error {
+	s.closeMu.Do(func() {
+		close(s.stop)
+		s.wg.Wait()
+		close(s.stopped)
+	})
+	return nil
+}
+
+// Settle waits until the re-scoring started by earlier writes (the people of
+// an account whose facts changed) is committed.
+func (s *Service) Settle() { s.followUps.Wait() }
+
+// Ready reports whether the service can take traffic.
+func (s *Service) Ready() error {
+	select {
+	case <-s.stop:
+		return errors.New("shutting down")
+	default:
+		return nil
+	}
+}
+
+// activeSet is the compiled active models with their versions.
+type activeSet struct {
+	set      *scoring.Set
+	versions map[string]string
+	// stakeWindow is the longest stakeholder window of the models, for
+	// loading peers.
+	stakeWindow time.Duration
+	gen         uint64
+}
+
+func (s *Service) active() *activeSet { return s.models.Load() }

@@ -1,0 +1,381 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/leadscore/leadscore"
+	"github.com/leadscore/leadscore/examples"
+	"github.com/leadscore/leadscore/sqlstore"
+)
+
+// clock is a settable fake clock, safe for concurrent use.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+var start = time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+
+type fixture struct {
+	t     *testing.T
+	svc   *Service
+	clock *clock
+	store leadscore.Store
+}
+
+// newFixture starts a service on a fresh SQLite store with the example
+// models uploaded and b2b-saas active.
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "ls.db"), sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	c := &clock{t: start}
+	svc, err := New(Config{Store: st, Clock: c.Now, DueInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close() })
+	f := &fixture{t: t, svc: svc, clock: c, store: st}
+	src, err := examples.Files.ReadFile(examples.ModelFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := svc.UploadModel(ctx, examples.ModelFile, src, "test")
+	if err != nil {
+		t.Fatalf("upload: %v %v", err, up)
+	}
+	for _, v := range up.Versions {
+		if v.Name == "b2b-saas" {
+			f.activate(v.Name, v.Version)
+		}
+	}
+	return f
+}
+
+func (f *fixture) activate(name, version string) *leadscore.Job {
+	f.t.Helper()
+	job, err := f.svc.ActivateModel(context.Background(), name, version)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.waitJob(job.ID)
+	return job
+}
+
+// waitJob waits for a background job by polling its stored state; the job
+// always finishes, so the loop ends without depending on timing.
+func (f *fixture) waitJob(id string) *leadscore.Job {
+	f.t.Helper()
+	for i := 0; ; i++ {
+		j, err := f.svc.Job(context.Background(), id)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		if j.State == leadscore.JobSucceeded || j.State == leadscore.JobFailed {
+			return j
+		}
+		if i > 100000 {
+			f.t.Fatalf("job %s never finished: %+v", id, j)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func (f *fixture) ingest(msgs ...leadscore.Message) []leadscore.IngestResult {
+	f.t.Helper()
+	for i := range msgs {
+		if msgs[i].ReceivedAt.IsZero() {
+			msgs[i].ReceivedAt = f.clock.Now()
+		}
+		if msgs[i].Timestamp.IsZero() {
+			msgs[i].Timestamp = f.clock.Now()
+		}
+		if msgs[i].Source == "" {
+			msgs[i].Source = "test"
+		}
+	}
+	res, err := f.svc.Ingest(context.Background(), msgs)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.svc.Settle()
+	return res
+}
+
+func (f *fixture) score(lead, model string) leadscore.ScoreRecord {
+	f.t.Helper()
+	v, err := f.svc.GetLead(context.Background(), lead)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for _, s := range v.Scores {
+		if s.Model == model {
+			return s
+		}
+	}
+	f.t.Fatalf("lead %s has no %s score: %+v", lead, model, v.Scores)
+	return leadscore.ScoreRecord{}
+}
+
+func identify(id, userID string, traits map[string]any) leadscore.Message {
+	return leadscore.Message{Kind: leadscore.MsgIdentify, MessageID: id, UserID: userID, Traits: traits}
+}
+
+func track(id, userID, event string, props map[string]any) leadscore.Message {
+	return leadscore.Message{Kind: leadscore.MsgTrack, MessageID: id, UserID: userID, Event: event, Properties: props}
+}
+
+var jane = map[string]any{"email": "jane@acme-corp.com", "title": "VP Marketing", "firstName": "Jane"}
+
+func TestIngestScoresAndRecordsTheLedger(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(identify("m1", "u1", jane))
+	first := f.score("u1", "b2b-saas")
+	res := f.ingest(track("m2", "u1", "demo.requested", nil))
+	if res[0].Status != leadscore.IngestAccepted || res[0].LeadID != "u1" {
+		t.Fatalf("result %+v", res[0])
+	}
+	after := f.score("u1", "b2b-saas")
+	if after.Score != first.Score+25 {
+		t.Fatalf("a demo request adds 25: %v -> %v", first.Score, after.Score)
+	}
+	// A client retry with the same messageId is the same event.
+	res = f.ingest(track("m2", "u1", "demo.requested", nil))
+	if res[0].Status != leadscore.IngestDuplicate {
+		t.Fatalf("retry status %s, want duplicate", res[0].Status)
+	}
+	if again := f.score("u1", "b2b-saas"); again.Score != after.Score {
+		t.Fatalf("a duplicate changed the score: %v -> %v", after.Score, again.Score)
+	}
+	hist, err := f.svc.LeadHistory(context.Background(), "u1", "b2b-saas", 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 2 || hist[0].OldScore != nil || hist[1].Cause != leadscore.CauseEvent || hist[1].CauseRef != "m2" ||
+		*hist[1].OldScore != first.Score || hist[1].NewScore != after.Score {
+		t.Fatalf("ledger %+v", hist)
+	}
+	events, _ := f.svc.LeadEvents(context.Background(), "jane@acme-corp.com", 0)
+	if len(events) != 1 {
+		t.Fatalf("lead events by email: %d, want 1", len(events))
+	}
+}
+
+func TestAnonymousHistoryJoinsTheLeadOnIdentify(t *testing.T) {
+	f := newFixture(t)
+	page := func(id string, path string) leadscore.Message {
+		return leadscore.Message{Kind: leadscore.MsgPage, MessageID: id, AnonymousID: "dev-1", Properties: map[string]any{"path": path}}
+	}
+	f.ingest(page("p1", "/pricing"), page("p2", "/docs/api"))
+	f.clock.Add(time.Hour)
+	msg := identify("i1", "u9", jane)
+	msg.AnonymousID = "dev-1"
+	f.ingest(msg)
+	events, err := f.svc.LeadEvents(context.Background(), "u9", 0)
+	if err != nil || len(events) != 2 {
+		t.Fatalf("merged events %d (%v), want the 2 anonymous page views", len(events), err)
+	}
+	sc := f.score("u9", "b2b-saas")
+	var pricing bool
+	for _, c := range sc.Evaluation.Contributions {
+		pricing = pricing || c.Rule == "pricing-page"
+	}
+	if !pricing {
+		t.Fatalf("the anonymous pricing view should count after identify: %+v", sc.Evaluation.Contributions)
+	}
+	// Later anonymous activity on the same device goes to the known lead.
+	f.ingest(page("p3", "/pricing/enterprise"))
+	if events, _ := f.svc.LeadEvents(context.Background(), "u9", 0); len(events) != 3 {
+		t.Fatalf("a later anonymous page view must join the lead, got %d events", len(events))
+	}
+}
+
+func TestScoresDecayWithTimeAlone(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(identify("m1", "u1", jane), track("m2", "u1", "demo.requested", nil))
+	before := f.score("u1", "b2b-saas")
+	if before.NextChangeAt.IsZero() {
+		t.Fatal("a score with decay has a next change time")
+	}
+	f.clock.Add(31 * 24 * time.Hour)
+	if n := f.svc.RunDue(context.Background()); n != 1 {
+		t.Fatalf("due leads re-scored: %d, want 1", n)
+	}
+	after := f.score("u1", "b2b-saas")
+	if after.Score != before.Score-10 {
+		t.Fatalf("31 idle days cost 10 points: %v -> %v", before.Score, after.Score)
+	}
+	hist, _ := f.svc.LeadHistory(context.Background(), "u1", "b2b-saas", 0, 100)
+	last := hist[len(hist)-1]
+	if last.Cause != leadscore.CauseTime || !strings.Contains(last.Detail, "no activity for 30 days") {
+		t.Fatalf("ledger entry %+v", last)
+	}
+	if n := f.svc.RunDue(context.Background()); n != 0 {
+		t.Fatalf("nothing is due right after a run, got %d", n)
+	}
+}
+
+func TestScoreAsOfIgnoresLaterEvents(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(identify("m1", "u1", jane))
+	f.clock.Add(24 * time.Hour)
+	f.ingest(track("m2", "u1", "demo.requested", nil))
+	day1 := start.Add(12 * time.Hour)
+	evs, err := f.svc.ScoreAsOf(context.Background(), "u1", day1, "b2b-saas", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := f.score("u1", "b2b-saas")
+	if evs[0].Score != now.Score-25 {
+		t.Fatalf("as of day 1 the demo request had not happened: %v vs now %v", evs[0].Score, now.Score)
+	}
+}
+
+func TestActivationRescoresEveryLead(t *testing.T) {
+	f := newFixture(t)
+	for i := range 30 {
+		f.ingest(identify(fmt.Sprintf("i%d", i), fmt.Sprintf("u%d", i), map[string]any{"email": fmt.Sprintf("p%d@acme-corp.com", i)}))
+	}
+	edited := strings.Replace(exampleSource(t), "{name: demo-request, label: demo requested, event: demo.requested, points: 25", "{name: demo-request, label: demo requested, event: demo.requested, points: 30", 1)
+	edited = strings.Replace(edited, "points: 5\n          - name: role-address", "points: 7\n          - name: role-address", 1)
+	up, err := f.svc.UploadModel(context.Background(), "b2b-saas.yaml", []byte(edited), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var version string
+	for _, v := range up.Versions {
+		if v.Name == "b2b-saas" {
+			version = v.Version
+		}
+	}
+	job := f.activate("b2b-saas", version)
+	if j := f.waitJob(job.ID); j.State != leadscore.JobSucceeded || j.Done != 30 || j.Total != 30 {
+		t.Fatalf("job %+v", j)
+	}
+	for i := range 30 {
+		sc := f.score(fmt.Sprintf("u%d", i), "b2b-saas")
+		if sc.Version != version {
+			t.Fatalf("lead u%d still on version %s", i, sc.Version)
+		}
+	}
+	hist, _ := f.svc.LeadHistory(context.Background(), "u3", "b2b-saas", 0, 100)
+	if last := hist[len(hist)-1]; last.Cause != leadscore.CauseModel || last.CauseRef != "b2b-saas@"+version {
+		t.Fatalf("ledger records the model change: %+v", last)
+	}
+}
+
+func exampleSource(t *testing.T) string {
+	src, err := examples.Files.ReadFile(examples.ModelFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(src)
+}
+
+func TestInvalidModelIsRejectedWithDiagnostics(t *testing.T) {
+	f := newFixture(t)
+	res, err := f.svc.UploadModel(context.Background(), "bad.yaml", []byte("name: bad\ncategories:\n  fit:\n    rules:\n      - {name: x, when: 'lead.title ==', points: 5}\n"), "test")
+	if leadscore.CodeOf(err) != leadscore.CodeInvalid || res == nil || len(res.Diagnostics) == 0 || res.Diagnostics[0].Line != 5 {
+		t.Fatalf("err %v diagnostics %+v", err, res)
+	}
+	versions, _ := f.svc.ModelVersions(context.Background(), "bad")
+	if len(versions) != 0 {
+		t.Fatalf("a rejected model must not be stored: %+v", versions)
+	}
+}
+
+func TestAPIKeys(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	k, err := f.svc.CreateAPIKey(ctx, "ingest", []leadscore.Scope{leadscore.ScopeWrite})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.svc.Authenticate(ctx, k.Secret)
+	if err != nil || got.ID != k.ID || !got.Allows(leadscore.ScopeWrite) || got.Allows(leadscore.ScopeRead) {
+		t.Fatalf("authenticate: %+v %v", got, err)
+	}
+	for _, bad := range []string{"", "lsk_", k.Secret + "x", strings.Replace(k.Secret, k.Prefix, "aaaaaaaa", 1)} {
+		if _, err := f.svc.Authenticate(ctx, bad); leadscore.CodeOf(err) != leadscore.CodeUnauthorized {
+			t.Errorf("key %q: %v, want unauthorized", bad, err)
+		}
+	}
+	if err := f.svc.RevokeAPIKey(ctx, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Authenticate(ctx, k.Secret); leadscore.CodeOf(err) != leadscore.CodeUnauthorized {
+		t.Fatalf("a revoked key still works: %v", err)
+	}
+	keys, _ := f.svc.APIKeys(ctx)
+	if len(keys) != 1 || keys[0].RevokedAt == nil || len(keys[0].Hash) != 0 && strings.Contains(fmt.Sprint(keys[0]), k.Secret) {
+		t.Fatalf("keys %+v", keys)
+	}
+}
+
+func TestGroupAndAccountFactsRescoreTheAccountsPeople(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(identify("m1", "u1", jane), identify("m2", "u2", map[string]any{"email": "raj@acme-corp.com", "title": "Director of IT"}))
+	before := f.score("u2", "b2b-saas")
+	grp := leadscore.Message{Kind: leadscore.MsgGroup, MessageID: "g1", UserID: "u1", GroupID: "acme-corp.com",
+		Traits: map[string]any{"name": "Acme", "industry": "Software", "employees": 450.0}}
+	f.ingest(grp)
+	after := f.score("u2", "b2b-saas")
+	// Software (+10) and 100+ employees (+10) reach u2 through the shared account.
+	if after.Score != before.Score+20 {
+		t.Fatalf("account facts must re-score the account's other people: %v -> %v", before.Score, after.Score)
+	}
+	v, err := f.svc.GetAccount(context.Background(), "acme-corp.com")
+	if err != nil || len(v.People) != 2 || v.Account.Name != "Acme" {
+		t.Fatalf("account view %+v %v", v, err)
+	}
+}
+
+func TestInvalidMessagesAreRejectedAloneAndConcurrentIngestCommitsAll(t *testing.T) {
+	f := newFixture(t)
+	res := f.ingest(track("a", "u1", "page.viewed", nil), leadscore.Message{Kind: leadscore.MsgTrack, MessageID: "b", UserID: "u1"},
+		track("c", "u1", "email.clicked", nil))
+	if res[0].Status != leadscore.IngestAccepted || res[1].Status != leadscore.IngestRejected || res[2].Status != leadscore.IngestAccepted {
+		t.Fatalf("results %+v", res)
+	}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 25 {
+				msg := track(fmt.Sprintf("w%d-%d", w, i), fmt.Sprintf("u%d", w), "page.viewed", map[string]any{"path": "/docs"})
+				msg.Timestamp, msg.ReceivedAt, msg.Source = start, start, "test"
+				if _, err := f.svc.Ingest(context.Background(), []leadscore.Message{msg}); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for w := range 8 {
+		evs, err := f.svc.LeadEvents(context.Background(), fmt.Sprintf("u%d", w), 0)
+		want := 25
+		if w == 1 {
+			want += 2
+		}
+		if err != nil || len(evs) != want {
+			t.Fatalf("lead u%d: %d events (%v), want %d", w, len(evs), err, want)
+		}
+	}
+}

@@ -1,0 +1,310 @@
+// Package sqlstore keeps leadscore's data in SQLite or PostgreSQL. Both
+// dialects share one set of queries and one behaviour, which the
+// conformance suite in package storetest holds them to; a small dialect
+// value covers what differs (placeholders, types, the migration files).
+//
+// Open migrates the database to the current schema before it returns, so
+// a first start creates everything.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"net/url"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/leadscore/leadscore"
+)
+
+// Options tunes a Store. The zero value is ready to use.
+type Options struct {
+	// ReadConns is the size of SQLite's read pool, whose connections read
+	// beside the single writer thanks to WAL (default GOMAXPROCS, at least
+	// 4). Ignored for PostgreSQL.
+	ReadConns int
+	// MaxConns bounds the PostgreSQL pool (default 16). Ignored for SQLite,
+	// which has one writer.
+	MaxConns int
+	// BusyTimeout is how long SQLite waits for a lock held by another
+	// process, such as an import running beside the server (default 5s).
+	BusyTimeout time.Duration
+	// Now stamps created_at and updated_at columns (default time.Now).
+	Now func() time.Time
+	// Logger receives migration progress (default: discarded).
+	Logger *slog.Logger
+}
+
+// Store is a leadscore.Store on SQLite or PostgreSQL.
+type Store struct {
+	d     *dialect
+	write *pool
+	// read is a separate pool for SQLite, the same pool for PostgreSQL.
+	read *pool
+	now  func() time.Time
+
+	// known holds the workspaces whose row is known to exist; Write
+	// creates the row on a workspace's first write.
+	known sync.Map
+	// unprepared counts statements a transaction had to prepare itself.
+	unprepared atomic.Int64
+}
+
+var _ leadscore.Store = (*Store)(nil)
+
+// Open opens the database named by dsn and migrates it to the current
+// schema:
+//
+//   - "postgres://..." or "postgresql://...": PostgreSQL (any pgx
+//     connection string; search_path and other run-time parameters may be
+//     given as query parameters);
+//   - "sqlite:/path/file.db", or a plain file path: SQLite, created if it
+//     does not exist (its directory must exist).
+func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.BusyTimeout <= 0 {
+		opts.BusyTimeout = 5 * time.Second
+	}
+	if opts.ReadConns <= 0 {
+		opts.ReadConns = max(4, runtime.GOMAXPROCS(0))
+	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = 16
+	}
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return openPostgres(ctx, dsn, opts)
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		if strings.HasPrefix(path, "//") {
+			path = path[2:]
+		}
+		return openSQLite(ctx, path, opts)
+	}
+	return openSQLite(ctx, dsn, opts)
+}
+
+func openSQLite(ctx context.Context, path string, opts Options) (*Store, error) {
+	switch {
+	case path == "":
+		return nil, invalid("dsn", "no database file given")
+	case path == ":memory:" || strings.HasPrefix(path, "file:"):
+		// A writer and separate readers must share one file.
+		return nil, invalid("dsn", "SQLite needs a file path, not %q", path)
+	case strings.ContainsAny(path, "?#"):
+		return nil, invalid("dsn", "SQLite file path %q may not contain ? or #", path)
+	}
+	d := sqliteDialect()
+	busy := fmt.Sprintf("_pragma=busy_timeout(%d)", opts.BusyTimeout.Milliseconds())
+	// WAL lets readers run beside the writer. synchronous=FULL fsyncs the
+	// WAL at every commit, so an acknowledged event survives a power cut;
+	// throughput comes from group commit, not from skipping that fsync.
+	// _txlock=immediate takes the write lock at BEGIN, so a transaction
+	// never fails half-way to upgrade its lock against another process.
+	writeDSN := path + "?" + busy +
+		"&_pragma=cache_size(-65536)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
+	wdb, err := sql.Open("sqlite", writeDSN)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
+	}
+	// One writer: SQLite serialises writers anyway, and a single
+	// connection makes waiting for it a Go-side queue instead of busy
+	// retries.
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxLifetime(0)
+	wdb.SetConnMaxIdleTime(0)
+	var mode string
+	if err := wdb.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		wdb.Close()
+		return nil, fmt.Errorf("sqlstore: open %s: the file system does not support SQLite's WAL mode (journal_mode is %s)", path, mode)
+	}
+	if err := migrate(ctx, wdb, d, opts.Logger, nil); err != nil {
+		wdb.Close()
+		return nil, err
+	}
+	rdb, err := sql.Open("sqlite", path+"?"+busy+"&_pragma=foreign_keys(1)&_pragma=query_only(1)")
+	if err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
+	}
+	rdb.SetMaxOpenConns(opts.ReadConns)
+	rdb.SetMaxIdleConns(opts.ReadConns)
+	rdb.SetConnMaxLifetime(0)
+	rdb.SetConnMaxIdleTime(0)
+	s := &Store{d: d, write: newPool(wdb, d), read: newPool(rdb, d), now: opts.Now}
+	if err := s.write.prepareAll(ctx, staticQueries()); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlstore: %w", err)
+	}
+	return s, nil
+}
+
+func openPostgres(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, invalid("dsn", "%v", err)
+	}
+	d := postgresDialect()
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(opts.MaxConns)
+	db.SetMaxIdleConns(opts.MaxConns)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlstore: connect to PostgreSQL at %s: %w", redact(dsn), err)
+	}
+	// Several nodes may start at once: an advisory lock serialises their
+	// migrations. It is keyed by schema so that databases holding several
+	// leadscore schemas do not wait for each other.
+	var schema string
+	if err := db.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlstore: %w", err)
+	}
+	if schema == "" {
+		db.Close()
+		return nil, fmt.Errorf("sqlstore: no schema to create tables in (check search_path)")
+	}
+	h := fnv.New64a()
+	h.Write([]byte("leadscore migrations " + schema))
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64()>>1)), lock.WithLockTimeout(1, 300))
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlstore: %w", err)
+	}
+	if err := migrate(ctx, db, d, opts.Logger, locker); err != nil {
+		db.Close()
+		return nil, err
+	}
+	p := newPool(db, d)
+	s := &Store{d: d, write: p, read: p, now: opts.Now}
+	if err := p.prepareAll(ctx, staticQueries()); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlstore: %w", err)
+	}
+	return s, nil
+}
+
+// migrate brings the schema to the newest embedded version.
+func migrate(ctx context.Context, db *sql.DB, d *dialect, log *slog.Logger, locker lock.SessionLocker) error {
+	fsys, err := d.migrationFS()
+	if err != nil {
+		return fmt.Errorf("sqlstore: migrations: %w", err)
+	}
+	popts := []goose.ProviderOption{
+		goose.WithDisableGlobalRegistry(true),
+		goose.WithTableName("leadscore_migrations"),
+		goose.WithSlog(log),
+	}
+	if locker != nil {
+		popts = append(popts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(d.goose, db, fsys, popts...)
+	if err != nil {
+		return fmt.Errorf("sqlstore: migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("sqlstore: migrate the %s database: %w", d.name, err)
+	}
+	return nil
+}
+
+// redact hides a password in a connection URL for error messages.
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return u.Redacted()
+}
+
+// Dialect names the database behind the store: "sqlite" or "postgres".
+func (s *Store) Dialect() string { return s.d.name }
+
+// Close closes the pools. Transactions still running fail.
+func (s *Store) Close() error {
+	var errs []error
+	if s.read != s.write {
+		errs = append(errs, s.read.close())
+	}
+	errs = append(errs, s.write.close())
+	return errors.Join(errs...)
+}
+
+// Workspace returns the view of one workspace. The empty id is the
+// default workspace.
+func (s *Store) Workspace(ws leadscore.WorkspaceID) leadscore.WorkspaceStore {
+	if ws == "" {
+		ws = leadscore.DefaultWorkspace
+	}
+	return &workspace{
+		reader: reader{ws: string(ws), now: s.now, r: &runner{d: s.d, pool: s.read, unprepared: &s.unprepared}},
+		s:      s,
+	}
+}
+
+type workspace struct {
+	reader
+	s *Store
+}
+
+// Write runs fn in one transaction. fn's error rolls everything back and
+// is returned as is; so does a panic, which is re-raised. Reads through tx
+// see its own writes. After any database error inside the transaction
+// Write rolls back even when fn swallowed the error, because PostgreSQL
+// has already aborted the transaction and SQLite must behave the same.
+// The workspace's own row is created by its first write.
+func (w *workspace) Write(ctx context.Context, fn func(tx leadscore.Tx) error) (err error) {
+	sqlTx, err := w.s.write.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlstore: begin: %w", err)
+	}
+	r := &runner{d: w.s.d, pool: w.s.write, tx: sqlTx, unprepared: &w.s.unprepared}
+	t := &tx{reader: reader{ws: w.ws, now: w.now, r: r}}
+	committed := false
+	defer func() {
+		if !committed {
+			sqlTx.Rollback()
+		}
+	}()
+	if _, ok := w.s.known.Load(w.ws); !ok {
+		if _, err := r.exec(ctx, qEnsureWorkspace, w.ws, w.ws, micros(w.now())); err != nil {
+			return err
+		}
+	}
+	if err := fn(t); err != nil {
+		return err
+	}
+	if err := r.failure(); err != nil {
+		return fmt.Errorf("sqlstore: transaction rolled back after an earlier error: %w", err)
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("sqlstore: commit: %w", err)
+	}
+	committed = true
+	w.s.known.Store(w.ws, true)
+	return nil
+}
