@@ -50,8 +50,9 @@ type Config struct {
 	Leads  string
 	Events []string
 	// AsOf is the instant scores are computed for. Events after it are
-	// counted and ignored. It must be set: the pipeline never reads the
-	// clock.
+	// counted and passed to the engine, which scores none of them but dates
+	// the next change by the first. It must be set: the pipeline never
+	// reads the clock.
 	AsOf    time.Time
 	Format  Format
 	Explain bool
@@ -103,16 +104,26 @@ type Stats struct {
 	Duplicates  int64 // rejected because the lead ID was seen before
 
 	EventsRead        int64 // non-blank lines
-	EventsUsed        int64 // filed under a scored lead, at or before AsOf
+	EventsUsed        int64 // filed under a scored lead
 	EventsBad         int64
 	EventsUnknownLead int64
-	EventsAfterAsOf   int64
+	// EventsAfterAsOf counts used events dated after AsOf: they add no
+	// points, but the engine takes the first as the lead's next change.
+	EventsAfterAsOf int64
 	// UnknownLeads holds a few lead keys of events that matched no lead,
 	// so that a user can see whether the files simply do not belong
 	// together.
 	UnknownLeads []string
 
 	Elapsed time.Duration
+	// Phases says where the time went, in pipeline order.
+	Phases []PhaseTime
+}
+
+// PhaseTime is the wall time of one phase.
+type PhaseTime struct {
+	Phase    Phase
+	Duration time.Duration
 }
 
 // Accounts groups rows of the same account into one bucket; a few hundred
@@ -195,9 +206,16 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (Stats, error) {
 	if err := r.openSpill(); err != nil {
 		return r.stats, err
 	}
+	mark := time.Now()
+	lap := func(p Phase) {
+		now := time.Now()
+		r.stats.Phases = append(r.stats.Phases, PhaseTime{Phase: p, Duration: now.Sub(mark)})
+		mark = now
+	}
 	if err := r.readLeads(ctx); err != nil {
 		return r.stats, err
 	}
+	lap(PhaseLeads)
 	for _, path := range cfg.Events {
 		if err := r.readEvents(ctx, path); err != nil {
 			return r.stats, err
@@ -206,15 +224,18 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (Stats, error) {
 	if err := r.finishSpill(); err != nil {
 		return r.stats, err
 	}
+	lap(PhaseEvents)
 	// The key maps are not needed any more; let the scoring phase have the
 	// memory.
 	r.index, r.emails = nil, nil
 	if err := r.score(ctx); err != nil {
 		return r.stats, err
 	}
+	lap(PhaseScoring)
 	if err := r.merge(ctx, out); err != nil {
 		return r.stats, err
 	}
+	lap(PhaseWriting)
 	r.stats.Elapsed = time.Since(start)
 	return r.stats, nil
 }

@@ -210,6 +210,7 @@ func TestPipelineMatchesDirectEvaluation(t *testing.T) {
 		t.Fatal("output differs between 1 worker / 1 bucket and 4 workers / 13 buckets")
 	}
 	st1.Elapsed, st4.Elapsed = 0, 0
+	st1.Phases, st4.Phases = nil, nil
 	if fmt.Sprintf("%+v", st1) != fmt.Sprintf("%+v", st4) || fmt.Sprint(probs1) != fmt.Sprint(probs4) {
 		t.Fatalf("stats or problems differ:\n%+v %v\n%+v %v", st1, probs1, st4, probs4)
 	}
@@ -255,7 +256,7 @@ func TestPipelineMatchesDirectEvaluation(t *testing.T) {
 	if st4.EventsBad != int64(fx.badEvents) || st4.EventsUnknownLead != int64(fx.unknownEvents) || len(st4.UnknownLeads) != fx.unknownEvents {
 		t.Errorf("event counts: %+v (planted %d bad, %d unknown)", st4, fx.badEvents, fx.unknownEvents)
 	}
-	if st4.EventsAfterAsOf == 0 || st4.EventsRead != st4.EventsUsed+st4.EventsBad+st4.EventsUnknownLead+st4.EventsAfterAsOf {
+	if st4.EventsAfterAsOf == 0 || st4.EventsAfterAsOf > st4.EventsUsed || st4.EventsRead != st4.EventsUsed+st4.EventsBad+st4.EventsUnknownLead {
 		t.Errorf("events do not add up: %+v", st4)
 	}
 	if len(probs4) != fx.badLeads+fx.badEvents {

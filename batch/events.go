@@ -108,10 +108,6 @@ func (r *run) readEvents(ctx context.Context, path string) error {
 				out.probs = append(out.probs, Problem{File: path, Line: num, Reason: reason(err)})
 				continue
 			}
-			if rec.Event.At.After(r.cfg.AsOf) {
-				out.after++
-				continue
-			}
 			seq, ok := r.resolve(rec.Event.LeadID, rec.KeyKind)
 			if !ok {
 				out.unknown++
@@ -129,6 +125,13 @@ func (r *run) readEvents(ctx context.Context, path string) error {
 				out.bad++
 				out.probs = append(out.probs, Problem{File: path, Line: num, Reason: err2.Error()})
 				continue
+			}
+			// Events after the as-of time do not score, but they are
+			// kept: the engine dates the lead's next change by the first
+			// of them, and scoring must equal evaluating the lead's whole
+			// history directly.
+			if rec.Event.At.After(r.cfg.AsOf) {
+				out.after++
 			}
 			out.offs = append(out.offs, len(out.data))
 			out.buckets = append(out.buckets, r.bucketOf[seq])

@@ -88,6 +88,15 @@ func (r *run) readLeads(ctx context.Context) error {
 		return err
 	}
 	defer f.Close()
+	// Sizing the key maps up front from the file size saves rehashing a
+	// million entries several times over; a lead row is rarely under 100
+	// bytes, so this errs on the small side.
+	if est := int(min(f.Size/100, 50_000_000)); est > len(r.index) {
+		r.index = make(map[string]uint32, est)
+		r.emails = make(map[string]uint32, est)
+		r.bucketOf = make([]uint16, 0, est)
+		r.lineOf = make([]uint32, 0, est)
+	}
 
 	var produce func(emit func(leadBatch) bool) error
 	var mapping *ingest.Mapping

@@ -16,8 +16,9 @@ type LeadResult struct {
 	Account *leadscore.Account
 	// Line is where the lead was found in the lead file.
 	Line int
-	// Events is the number of the lead's events at or before the as-of
-	// time; Peers the number of other people of its account.
+	// Events is the number of the lead's events (later ones included);
+	// Peers the number of other people of its account active by the as-of
+	// time.
 	Events      int
 	Peers       int
 	Evaluations []*leadscore.Evaluation
@@ -106,7 +107,12 @@ func ScoreLead(ctx context.Context, cfg Config, key string) (*LeadResult, Stats,
 		}
 	}
 	g := &groupScorer{set: cfg.Set, asOf: cfg.AsOf}
-	res := &LeadResult{Lead: group[targetIdx].lead, Line: group[targetIdx].line, Events: len(events[targetIdx])}
+	res := &LeadResult{Lead: group[targetIdx].lead, Line: group[targetIdx].line}
+	for _, e := range events[targetIdx] {
+		if !e.At.After(cfg.AsOf) {
+			res.Events++
+		}
+	}
 	for i := range group {
 		if i != targetIdx && !latestActivity(events[i], cfg.AsOf).IsZero() {
 			res.Peers++
@@ -178,8 +184,7 @@ func (r *run) eachLead(ctx context.Context, fn func(*ingest.LeadRecord) bool) er
 	}
 }
 
-// eachEvent streams one events file, dropping events after the as-of time
-// and reporting bad lines.
+// eachEvent streams one events file, reporting bad lines.
 func (r *run) eachEvent(ctx context.Context, path string, fn func(*ingest.EventRecord)) error {
 	f, err := ingest.OpenFile(path)
 	if err != nil {
@@ -210,7 +215,6 @@ func (r *run) eachEvent(ctx context.Context, path string, fn func(*ingest.EventR
 		r.stats.EventsRead++
 		if rec.Event.At.After(r.cfg.AsOf) {
 			r.stats.EventsAfterAsOf++
-			continue
 		}
 		fn(&rec)
 	}

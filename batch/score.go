@@ -225,15 +225,19 @@ func (r *run) scoreBucket(ctx context.Context, b int, g *groupScorer, rw *rowWri
 		leads = append(leads, leadItem{})
 		d.lead(&leads[len(leads)-1])
 	}
-	var evs []leadscore.Event
-	var owner []int32
+	// Two passes over the events: the first finds each record's owner
+	// and counts per lead, so that the second decodes every event straight
+	// into its place in one exactly sized slice.
+	var starts, owner []int32
+	counts := make([]int, len(leads)+1)
 	for d.pos < len(d.s) && d.err == nil {
+		starts = append(starts, int32(d.pos))
 		if d.byte() != tagEvent {
 			d.fail()
 			break
 		}
-		evs = append(evs, leadscore.Event{})
-		seq := d.event(&evs[len(evs)-1])
+		seq := uint32(d.uvarint())
+		d.skipEventBody()
 		// Leads of a bucket are in sequence order, so a binary search
 		// finds the owner.
 		i := sort.Search(len(leads), func(i int) bool { return leads[i].seq >= seq })
@@ -242,31 +246,30 @@ func (r *run) scoreBucket(ctx context.Context, b int, g *groupScorer, rw *rowWri
 			break
 		}
 		owner = append(owner, int32(i))
+		counts[i+1]++
 	}
 	if d.err != nil {
 		return fmt.Errorf("bucket %d: %w", b, d.err)
 	}
-	// Counting sort keeps each lead's events contiguous and in file order.
-	offs := make([]int, len(leads)+1)
-	for _, o := range owner {
-		offs[o+1]++
+	for i := 1; i < len(counts); i++ {
+		counts[i] += counts[i-1]
 	}
-	for i := 1; i < len(offs); i++ {
-		offs[i] += offs[i-1]
-	}
-	sorted := make([]leadscore.Event, len(evs))
-	fill := append([]int(nil), offs[:len(leads)]...)
+	sorted := make([]leadscore.Event, len(owner))
+	fill := append([]int(nil), counts[:len(leads)]...)
 	for k, o := range owner {
-		sorted[fill[o]] = evs[k]
+		d.pos = int(starts[k]) + 1
+		e := &sorted[fill[o]]
+		d.event(e)
+		e.LeadID = leads[o].lead.ID
 		fill[o]++
 	}
-	evs = nil
+	if d.err != nil {
+		return fmt.Errorf("bucket %d: %w", b, d.err)
+	}
+	starts, owner = nil, nil
 	perLead := make([][]leadscore.Event, len(leads))
 	for i := range leads {
-		perLead[i] = sorted[offs[i]:offs[i+1]:offs[i+1]]
-		for k := range perLead[i] {
-			perLead[i][k].LeadID = leads[i].lead.ID
-		}
+		perLead[i] = sorted[counts[i]:counts[i+1]:counts[i+1]]
 	}
 
 	f, err := os.Create(r.outPath(b))

@@ -338,12 +338,26 @@ func (d *decoder) count() int {
 	return int(n)
 }
 
-func (d *decoder) mapValue(depth int) map[string]any {
-	n := d.count()
+// lenPlusOne reads the length of a map or list that tells nil from empty
+// (0 is nil, n+1 is n elements), bounded like count.
+func (d *decoder) lenPlusOne() (int, bool) {
+	n := d.uvarint()
 	if n == 0 {
-		return nil
+		return 0, false
 	}
 	n--
+	if n > uint64(len(d.s)-d.pos) {
+		d.fail()
+		return 0, false
+	}
+	return int(n), true
+}
+
+func (d *decoder) mapValue(depth int) map[string]any {
+	n, ok := d.lenPlusOne()
+	if !ok {
+		return nil
+	}
 	m := make(map[string]any, n)
 	for range n {
 		k := d.string()
@@ -356,12 +370,12 @@ func (d *decoder) mapValue(depth int) map[string]any {
 }
 
 func (d *decoder) strings() []string {
-	n := d.count()
-	if n == 0 {
+	n, ok := d.lenPlusOne()
+	if !ok {
 		return nil
 	}
-	out := make([]string, 0, n-1)
-	for range n - 1 {
+	out := make([]string, 0, n)
+	for range n {
 		out = append(out, d.string())
 	}
 	return out
@@ -416,4 +430,78 @@ func (d *decoder) event(e *leadscore.Event) uint32 {
 	e.BotReason = d.string()
 	e.Properties = d.mapValue(0)
 	return seq
+}
+
+// skipEventBody skips an event record after its sequence number without
+// building any value.
+func (d *decoder) skipEventBody() {
+	d.skipString() // id
+	d.skipString() // type
+	d.skipTime()
+	d.skipString() // source
+	d.skipString() // user agent
+	d.byte()       // bot
+	d.skipString() // bot reason
+	d.skipMap(0)
+}
+
+func (d *decoder) skipString() {
+	n := d.uvarint()
+	if n > uint64(len(d.s)-d.pos) {
+		d.fail()
+		return
+	}
+	d.pos += int(n)
+}
+
+func (d *decoder) skipTime() {
+	if d.byte() != 0 {
+		d.uvarint()
+		d.uvarint()
+	}
+}
+
+func (d *decoder) skipMap(depth int) {
+	n, _ := d.lenPlusOne()
+	for range n {
+		d.skipString()
+		d.skipValue(depth + 1)
+		if d.err != nil {
+			return
+		}
+	}
+}
+
+func (d *decoder) skipValue(depth int) {
+	if depth > maxDepth {
+		d.fail()
+		return
+	}
+	switch d.byte() {
+	case vNil, vFalse, vTrue:
+	case vFloat:
+		if len(d.s)-d.pos < 8 {
+			d.fail()
+			return
+		}
+		d.pos += 8
+	case vString:
+		d.skipString()
+	case vInt64, vInt:
+		d.uvarint()
+	case vTime:
+		d.skipTime()
+	case vStrings:
+		for range d.count() {
+			d.skipString()
+		}
+	case vList:
+		for range d.count() {
+			d.skipValue(depth + 1)
+		}
+	case vMap:
+		d.skipMap(depth)
+	default:
+		d.fail()
+	}
 }

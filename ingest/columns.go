@@ -72,6 +72,9 @@ var headerAliases = map[string]Field{
 	"createdate": FieldCreatedAt, "companyname": FieldCompany, "companydomainname": FieldCompanyDomain,
 	"websiteurl": FieldWebsite, "numberofemployees": FieldEmployees, "annualrevenue": FieldRevenue,
 	"associatedcompanyid": FieldAccountID, "emailaddress": FieldEmail,
+	// other common spellings
+	"contactid": FieldID, "companyid": FieldAccountID, "groupid": FieldAccountID,
+	"accountname": FieldCompany, "employeecount": FieldEmployees,
 	// Salesforce leads export
 	"leadid": FieldID, "state/province": FieldState, "leadsource": FieldSource,
 	"createddate": FieldCreatedAt, "noofemployees": FieldEmployees,

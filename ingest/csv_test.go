@@ -124,9 +124,9 @@ func TestLeadCSV(t *testing.T) {
 			account: &leadscore.Account{ID: "acme.com", Domain: "acme.com"},
 		},
 		{
-			name: "email is the id when there is no id column",
-			in:   "email,title\n  Jo@Acme.COM ,CTO\n",
-			lead: leadscore.Lead{ID: "jo@acme.com", Email: "Jo@Acme.COM", Title: "CTO", AccountID: "acme.com"},
+			name:    "email is the id when there is no id column",
+			in:      "email,title\n  Jo@Acme.COM ,CTO\n",
+			lead:    leadscore.Lead{ID: "jo@acme.com", Email: "Jo@Acme.COM", Title: "CTO", AccountID: "acme.com"},
 			account: &leadscore.Account{ID: "acme.com", Domain: "acme.com"},
 		},
 		{
@@ -177,9 +177,9 @@ func TestLeadCSV(t *testing.T) {
 				Priority: true, Lists: []string{"a", "b", "c"}},
 		},
 		{
-			name: "custom fields are typed, empty ones absent",
-			in:   "id,Lead Score Old,Is Customer,Zip,Notes,Empty,account.Tier,account.Plan\n1,42.5,TRUE,02134,hello,,2,gold\n",
-			lead: leadscore.Lead{ID: "1", Fields: map[string]any{"lead_score_old": 42.5, "is_customer": true, "zip": "02134", "notes": "hello"}},
+			name:    "custom fields are typed, empty ones absent",
+			in:      "id,Lead Score Old,Is Customer,Zip,Notes,Empty,account.Tier,account.Plan\n1,42.5,TRUE,02134,hello,,2,gold\n",
+			lead:    leadscore.Lead{ID: "1", Fields: map[string]any{"lead_score_old": 42.5, "is_customer": true, "zip": "02134", "notes": "hello"}},
 			account: &leadscore.Account{Fields: map[string]any{"tier": 2.0, "plan": "gold"}},
 		},
 		{

@@ -35,29 +35,6 @@ type EventRecord struct {
 	KeyKind KeyKind
 }
 
-// eventLine is the accepted shape of a line. Alternative names come from
-// Segment-style payloads (event, userId, context.userAgent, messageId).
-type eventLine struct {
-	ID         json.RawMessage `json:"id"`
-	MessageID  json.RawMessage `json:"messageId"`
-	LeadID     json.RawMessage `json:"lead_id"`
-	Email      *string         `json:"email"`
-	UserID     json.RawMessage `json:"user_id"`
-	UserIDAlt  json.RawMessage `json:"userId"`
-	Type       *string         `json:"type"`
-	EventName  *string         `json:"event"`
-	Timestamp  json.RawMessage `json:"timestamp"`
-	At         json.RawMessage `json:"at"`
-	Properties json.RawMessage `json:"properties"`
-	UserAgent  *string         `json:"user_agent"`
-	Context    *struct {
-		UserAgent string `json:"userAgent"`
-	} `json:"context"`
-	Source    *string `json:"source"`
-	Bot       *bool   `json:"bot"`
-	BotReason *string `json:"bot_reason"`
-}
-
 // EventParser parses event lines. It caches user-agent verdicts because
 // the bot lists are large regular expressions and the same few thousand
 // user agents repeat across millions of events. A parser is not safe for
@@ -65,6 +42,7 @@ type eventLine struct {
 type EventParser struct {
 	checker *quality.Checker
 	uaCache map[string]bool
+	sc      scanner
 }
 
 // uaCacheSize bounds the user-agent cache; when full it starts over, which
@@ -76,11 +54,16 @@ func NewEventParser(checker *quality.Checker) *EventParser {
 	if checker == nil {
 		checker = quality.NewChecker()
 	}
-	return &EventParser{checker: checker, uaCache: make(map[string]bool)}
+	return &EventParser{checker: checker, uaCache: make(map[string]bool), sc: scanner{intern: map[string]string{}}}
 }
 
 // Parse reads one line. An empty line is a *RowError like any other bad
 // line, so that every line of a file is accounted for.
+//
+// Accepted keys: id or messageId; lead_id, user_id, userId or email; type
+// or event; timestamp or at; properties; user_agent or context.userAgent;
+// source; bot and bot_reason. Keys match case-insensitively and a repeated
+// key keeps its last value, as with encoding/json; other keys are ignored.
 func (p *EventParser) Parse(line []byte, lineNo int) (EventRecord, error) {
 	rec := EventRecord{Line: lineNo}
 	trimmed := bytes.TrimSpace(line)
@@ -90,19 +73,17 @@ func (p *EventParser) Parse(line []byte, lineNo int) (EventRecord, error) {
 	if trimmed[0] != '{' {
 		return rec, rowErr(lineNo, "", "not a JSON object")
 	}
-	var in eventLine
-	if err := json.Unmarshal(trimmed, &in); err != nil {
-		return rec, rowErr(lineNo, jsonErrField(err), "invalid JSON: %v", jsonErrText(err))
+	var f eventFields
+	if err := p.scanEvent(trimmed, &f); err != nil {
+		if fe, ok := err.(*fieldError); ok {
+			return rec, rowErr(lineNo, fe.field, "%s", fe.msg)
+		}
+		return rec, rowErr(lineNo, "", "%v", err)
 	}
 	ev := &rec.Event
-	var err *RowError
-	if ev.ID, err = idValue(lineNo, "id", in.ID); err != nil {
-		return rec, err
-	}
+	ev.ID = f.id.text
 	if ev.ID == "" {
-		if ev.ID, err = idValue(lineNo, "messageId", in.MessageID); err != nil {
-			return rec, err
-		}
+		ev.ID = f.messageID.text
 	}
 	if ev.ID == "" {
 		// A content hash keeps the id stable when the same file is scored
@@ -111,65 +92,52 @@ func (p *EventParser) Parse(line []byte, lineNo int) (EventRecord, error) {
 		ev.ID = "h" + hex.EncodeToString(sum[:12])
 	}
 	switch {
-	case len(in.LeadID) > 0 && string(in.LeadID) != "null":
-		ev.LeadID, err = idValue(lineNo, "lead_id", in.LeadID)
-	case len(in.UserID) > 0 && string(in.UserID) != "null":
-		ev.LeadID, err = idValue(lineNo, "user_id", in.UserID)
-	case len(in.UserIDAlt) > 0 && string(in.UserIDAlt) != "null":
-		ev.LeadID, err = idValue(lineNo, "userId", in.UserIDAlt)
+	case f.leadID.set:
+		ev.LeadID = f.leadID.text
+	case f.userID.set:
+		ev.LeadID = f.userID.text
+	case f.userIDAlt.set:
+		ev.LeadID = f.userIDAlt.text
 	}
-	if err != nil {
-		return rec, err
-	}
-	if ev.LeadID == "" && in.Email != nil && strings.TrimSpace(*in.Email) != "" {
-		ev.LeadID = NormalizeEmail(*in.Email)
+	if ev.LeadID == "" && strings.TrimSpace(f.email) != "" {
+		ev.LeadID = NormalizeEmail(f.email)
 		rec.KeyKind = KeyEmail
 	}
 	if ev.LeadID == "" {
 		return rec, rowErr(lineNo, "lead_id", "no lead: set lead_id, email or user_id")
 	}
 	switch {
-	case in.Type != nil && strings.TrimSpace(*in.Type) != "":
-		ev.Type = strings.TrimSpace(*in.Type)
-	case in.EventName != nil && strings.TrimSpace(*in.EventName) != "":
-		ev.Type = strings.TrimSpace(*in.EventName)
+	case strings.TrimSpace(f.typ) != "":
+		ev.Type = strings.TrimSpace(f.typ)
+	case strings.TrimSpace(f.event) != "":
+		ev.Type = strings.TrimSpace(f.event)
 	default:
 		return rec, rowErr(lineNo, "type", "no event type: set type or event")
 	}
-	ts, field := in.Timestamp, "timestamp"
-	if len(ts) == 0 || string(ts) == "null" {
-		ts, field = in.At, "at"
+	ts, field := f.timestamp, "timestamp"
+	if !ts.set {
+		ts, field = f.at, "at"
 	}
-	if len(ts) == 0 || string(ts) == "null" {
+	if !ts.set {
 		return rec, rowErr(lineNo, "timestamp", "no time: set timestamp or at")
 	}
-	at, terr := jsonTime(ts)
+	at, terr := ts.time()
 	if terr != nil {
 		return rec, rowErr(lineNo, field, "%v", terr)
 	}
 	ev.At = at
-	if len(in.Properties) > 0 && string(in.Properties) != "null" {
-		if in.Properties[0] != '{' {
-			return rec, rowErr(lineNo, "properties", "properties must be an object")
-		}
-		if err := json.Unmarshal(in.Properties, &ev.Properties); err != nil {
-			return rec, rowErr(lineNo, "properties", "invalid JSON: %v", jsonErrText(err))
-		}
+	ev.Properties = f.properties
+	ev.UserAgent = f.userAgent
+	if !f.userAgentSet {
+		ev.UserAgent = f.contextUA
 	}
-	if in.UserAgent != nil {
-		ev.UserAgent = *in.UserAgent
-	} else if in.Context != nil {
-		ev.UserAgent = in.Context.UserAgent
-	}
-	if in.Source != nil {
-		ev.Source = *in.Source
-	}
+	ev.Source = f.source
 	switch {
-	case in.Bot != nil && *in.Bot:
+	case f.bot:
 		ev.Bot = true
 		ev.BotReason = "flagged as bot in the input"
-		if in.BotReason != nil && *in.BotReason != "" {
-			ev.BotReason = *in.BotReason
+		if f.botReason != "" {
+			ev.BotReason = f.botReason
 		}
 	case p.isBot(ev.UserAgent):
 		ev.Bot = true
@@ -191,24 +159,6 @@ func (p *EventParser) isBot(ua string) bool {
 	}
 	p.uaCache[ua] = v
 	return v
-}
-
-// idValue reads an identifier that may be written as a string or a number.
-func idValue(line int, field string, raw json.RawMessage) (string, *RowError) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return "", nil
-	}
-	switch raw[0] {
-	case '"':
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return "", rowErr(line, field, "invalid string")
-		}
-		return strings.TrimSpace(s), nil
-	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		return string(raw), nil
-	}
-	return "", rowErr(line, field, "must be a string or a number")
 }
 
 // jsonTime reads a time written as a string (see ParseTime) or a number of

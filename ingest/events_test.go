@@ -59,7 +59,7 @@ func TestParseEvent(t *testing.T) {
 		{name: "no time", line: `{"lead_id":"L1","type":"x"}`, err: `no time`},
 		{name: "bad time", line: `{"lead_id":"L1","type":"x","timestamp":"soon"}`, err: `column "timestamp": cannot read "soon"`},
 		{name: "time of the wrong type", line: `{"lead_id":"L1","type":"x","at":true}`, err: `column "at"`},
-		{name: "type of the wrong type", line: `{"lead_id":"L1","type":5,"at":1}`, err: `type must not be a JSON number`},
+		{name: "type of the wrong type", line: `{"lead_id":"L1","type":5,"at":1}`, err: `column "type": must be a string`},
 		{name: "properties not an object", line: `{"lead_id":"L1","type":"x","at":1,"properties":[1]}`, err: `properties must be an object`},
 		{name: "lead id of the wrong type", line: `{"lead_id":{},"type":"x","at":1}`, err: `column "lead_id"`},
 		{name: "not json", line: `hello`, err: "not a JSON object"},

@@ -60,7 +60,9 @@ func resolveIdentity(rec *LeadRecord, domainCell string, checker *quality.Checke
 		}
 	}
 	if domain == "" && facts.Valid && !facts.Free && !facts.Disposable {
-		if d := RegistrableDomain(facts.Domain); d != "" && !isFreeDomain(checker, d) {
+		// The lists were already asked about the address's own domain;
+		// only a subdomain's parent needs another look.
+		if d := RegistrableDomain(facts.Domain); d != "" && (d == facts.Domain || !isFreeDomain(checker, d)) {
 			domain = d
 		}
 	}

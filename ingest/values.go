@@ -173,7 +173,7 @@ func parseAmount(s string) (float64, error) {
 	if i := strings.Index(s[min(1, len(s)):], "-"); i >= 0 {
 		s = strings.TrimSpace(s[:i+1])
 	}
-	s = strings.NewReplacer(",", "", " ", "", "_", "").Replace(s)
+	s = dropSeparators(s)
 	mult := 1.0
 	if n := len(s); n > 0 {
 		switch s[n-1] {
@@ -193,6 +193,20 @@ func parseAmount(s string) (float64, error) {
 		return 0, fmt.Errorf("cannot read %q as a number", orig)
 	}
 	return f * mult, nil
+}
+
+// dropSeparators removes thousands separators and spaces.
+func dropSeparators(s string) string {
+	if !strings.ContainsAny(s, ", _") {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != ',' && c != ' ' && c != '_' {
+			b = append(b, c)
+		}
+	}
+	return string(b)
 }
 
 func parseEmployees(s string) (int64, error) {

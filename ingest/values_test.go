@@ -6,7 +6,9 @@ import (
 )
 
 func TestParseTime(t *testing.T) {
-	utc := func(y int, mo time.Month, d, h, mi, s, ns int) time.Time { return time.Date(y, mo, d, h, mi, s, ns, time.UTC) }
+	utc := func(y int, mo time.Month, d, h, mi, s, ns int) time.Time {
+		return time.Date(y, mo, d, h, mi, s, ns, time.UTC)
+	}
 	cases := []struct {
 		in   string
 		want time.Time
@@ -86,16 +88,16 @@ func TestParseAmount(t *testing.T) {
 
 func TestRegistrableDomain(t *testing.T) {
 	cases := map[string]string{
-		"example.com":                      "example.com",
-		"mail.example.co.uk":               "example.co.uk",
+		"example.com":                       "example.com",
+		"mail.example.co.uk":                "example.co.uk",
 		"https://www.Example.COM/about?x=1": "example.com",
-		"www.example.com:8443":             "example.com",
-		"shop.example.com.au.":             "example.com.au",
-		"co.uk":                            "",
-		"localhost":                        "",
-		"192.168.1.1":                      "",
-		"":                                 "",
-		"not a domain":                     "",
+		"www.example.com:8443":              "example.com",
+		"shop.example.com.au.":              "example.com.au",
+		"co.uk":                             "",
+		"localhost":                         "",
+		"192.168.1.1":                       "",
+		"":                                  "",
+		"not a domain":                      "",
 	}
 	for in, want := range cases {
 		if got := RegistrableDomain(in); got != want {
