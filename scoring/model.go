@@ -41,14 +41,17 @@ type Input struct {
 // Model is a compiled rules or combined model. It is immutable and safe for
 // concurrent use.
 type Model struct {
-	spec     leadscore.ModelSpec
-	version  string
-	checker  *quality.Checker
-	require  []compiledRequirement
-	prefix   []compiledPrefix
-	root     *compiledCategory
-	byEvent  []*compiledRule // behaviour rules, in model order
-	activity []string
+	spec    leadscore.ModelSpec
+	version string
+	// checker is built on first use when the caller gave none: loading the
+	// lists takes milliseconds that validating a model should not pay.
+	checker     *quality.Checker
+	checkerOnce sync.Once
+	require     []compiledRequirement
+	prefix      []compiledPrefix
+	root        *compiledCategory
+	byEvent     []*compiledRule // behaviour rules, in model order
+	activity    []string
 	// decayCategory is the category inactivity decay applies to (nil: total).
 	decayCategory *compiledCategory
 	stakeWindow   time.Duration
@@ -136,6 +139,15 @@ type compiledRule struct {
 	expire   time.Duration
 }
 
+func (m *Model) qualityChecker() *quality.Checker {
+	m.checkerOnce.Do(func() {
+		if m.checker == nil {
+			m.checker = quality.NewChecker()
+		}
+	})
+	return m.checker
+}
+
 // Version is a content hash of the specification: two models with the same
 // text-independent content share it, and any change of meaning changes it.
 func (m *Model) Version() string { return m.version }
@@ -168,9 +180,6 @@ func Compile(spec *leadscore.ModelSpec, opts Options) (*Model, error) {
 		bad("scale", "max (%g) must be greater than min (%g)", s.Scale.Max, s.Scale.Min)
 	}
 	m := &Model{spec: s, checker: opts.Checker, patterns: &patternIndex{}, partScale: map[string]leadscore.Scale{}}
-	if m.checker == nil {
-		m.checker = quality.NewChecker()
-	}
 	cond := func(field string, kind EnvKind, src string) *vm.Program {
 		if strings.TrimSpace(src) == "" {
 			return nil
@@ -242,6 +251,12 @@ func Compile(spec *leadscore.ModelSpec, opts Options) (*Model, error) {
 		}
 		if len(s.Categories) > 0 {
 			bad("categories", "a combined model takes its points from its parts and cannot have rules")
+		}
+		if len(s.Requirements) > 0 {
+			bad("requirements", "a combined model is disqualified when a part is; put requirements in the parts")
+		}
+		if len(s.Decay.Inactivity) > 0 {
+			bad("decay", "a combined model decays through its parts; put decay in the parts")
 		}
 	} else if s.Kind != leadscore.KindRules {
 		bad("kind", "unknown model kind %q (use rules or combined)", s.Kind)

@@ -6,25 +6,20 @@ import (
 	"time"
 
 	"github.com/leadscore/leadscore"
-	"github.com/leadscore/leadscore/quality"
 )
 
 // Set is the models that score a lead together: rule models first, then
 // combined models made from them. It is immutable and safe for concurrent use.
 type Set struct {
-	models  []*Model // rule models, then combined models in dependency order
-	byName  map[string]*Model
-	checker *quality.Checker
+	models []*Model // rule models, then combined models in dependency order
+	byName map[string]*Model
 }
 
 // CompileSet compiles several specifications and checks that combined models
 // refer to models of the set without cycles.
 func CompileSet(specs []*leadscore.ModelSpec, opts Options) (*Set, error) {
 	var probs leadscore.Problems
-	if opts.Checker == nil {
-		opts.Checker = quality.NewChecker()
-	}
-	set := &Set{byName: map[string]*Model{}, checker: opts.Checker}
+	set := &Set{byName: map[string]*Model{}}
 	var compiled []*Model
 	for _, spec := range specs {
 		m, err := Compile(spec, opts)

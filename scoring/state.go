@@ -77,8 +77,7 @@ func newState(models []*Model, in *Input) *State {
 	if st.in.Lead == nil {
 		st.in.Lead = &leadscore.Lead{}
 	}
-	var checker = models[0].checker
-	st.facts = newFacts(&st.in, time.Time{}, checker, 0)
+	st.facts = newFacts(&st.in, time.Time{}, models[0].qualityChecker(), 0)
 	st.rules = make([][]ruleState, len(models))
 	for mi, m := range models {
 		st.rules[mi] = make([]ruleState, len(m.byEvent))
