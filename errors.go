@@ -82,6 +82,16 @@ func (p Problems) Error() string {
 	return fmt.Sprintf("%s (and %d more problems)", p[0].Error(), len(p)-1)
 }
 
+// Unwrap exposes every problem to errors.Is and errors.As, so CodeOf sees
+// the code of the first one.
+func (p Problems) Unwrap() []error {
+	out := make([]error, len(p))
+	for i, e := range p {
+		out[i] = e
+	}
+	return out
+}
+
 // Err returns nil when there are no problems, so callers can `return p.Err()`.
 func (p Problems) Err() error {
 	if len(p) == 0 {

@@ -59,12 +59,17 @@ func validateMessage(m *leadscore.Message) error {
 	default:
 		return leadscore.Invalid("type", "unknown message type %q", m.Kind)
 	}
-	if m.UserID == "" && m.AnonymousID == "" {
-		if email, _ := m.Traits["email"].(string); m.Kind != leadscore.MsgIdentify || email == "" {
-			return leadscore.Invalid("userId", "a message needs a userId or an anonymousId")
-		}
+	if m.UserID == "" && m.AnonymousID == "" && messageEmail(m) == "" {
+		return leadscore.Invalid("userId", "a message needs a userId, an anonymousId or an email")
 	}
 	return nil
+}
+
+// messageEmail is the email a message names its lead by, when it has no
+// user id: native events may name the lead by email alone.
+func messageEmail(m *leadscore.Message) string {
+	email, _ := m.Traits["email"].(string)
+	return strings.TrimSpace(email)
 }
 
 // UpsertLeads stores leads (created or updated) and re-scores them.

@@ -122,8 +122,8 @@ func (b *batch) ingest(ctx context.Context, r *request) error {
 }
 
 // leadFor finds or creates the lead an event belongs to: the known lead of
-// its user id, else of its anonymous id, else a new lead (known when there is
-// a user id, anonymous otherwise).
+// its user id, else of its email, else of its anonymous id, else a new lead
+// (known when there is a user id or an email, anonymous otherwise).
 func (b *batch) leadFor(ctx context.Context, m *leadscore.Message) (string, error) {
 	if m.UserID != "" {
 		id, err := b.alias(ctx, userAlias(m.UserID))
@@ -142,6 +142,29 @@ func (b *batch) leadFor(ctx context.Context, m *leadscore.Message) (string, erro
 			}
 		}
 		return m.UserID, nil
+	}
+	if email := messageEmail(m); email != "" {
+		id, err := b.alias(ctx, emailAlias(email))
+		if err != nil || id != "" {
+			return id, err
+		}
+		id = ingest.NormalizeEmail(email)
+		lead := &leadscore.Lead{ID: id, Email: email, CreatedAt: m.Timestamp}
+		if err := b.attachAccount(ctx, lead, nil); err != nil {
+			return "", err
+		}
+		if err := b.createLead(ctx, lead); err != nil {
+			return "", err
+		}
+		if err := b.tx.AddAlias(ctx, emailAlias(email), id); err != nil {
+			return "", err
+		}
+		if m.AnonymousID != "" {
+			if err := b.mergeAnonymous(ctx, m.AnonymousID, id); err != nil {
+				return "", err
+			}
+		}
+		return id, nil
 	}
 	id, err := b.alias(ctx, anonAlias(m.AnonymousID))
 	if err != nil || id != "" {

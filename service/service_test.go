@@ -379,3 +379,22 @@ func TestInvalidMessagesAreRejectedAloneAndConcurrentIngestCommitsAll(t *testing
 		}
 	}
 }
+
+func TestEventsNamingTheLeadByEmail(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(identify("m1", "u1", jane))
+	byEmail := leadscore.Message{Kind: leadscore.MsgTrack, MessageID: "e1", Event: "demo.requested", Traits: map[string]any{"email": "Jane@Acme-Corp.com"}}
+	res := f.ingest(byEmail)
+	if res[0].Status != leadscore.IngestAccepted || res[0].LeadID != "u1" {
+		t.Fatalf("an event naming a known lead's email goes to that lead: %+v", res[0])
+	}
+	newLead := leadscore.Message{Kind: leadscore.MsgTrack, MessageID: "e2", Event: "trial.started", Traits: map[string]any{"email": "sam@newco.io"}}
+	res = f.ingest(newLead)
+	if res[0].LeadID != "sam@newco.io" {
+		t.Fatalf("an unknown email makes a lead keyed by it: %+v", res[0])
+	}
+	v, err := f.svc.GetLead(context.Background(), "sam@newco.io")
+	if err != nil || v.Lead.AccountID != "newco.io" || len(v.Scores) == 0 {
+		t.Fatalf("lead %+v %v", v, err)
+	}
+}

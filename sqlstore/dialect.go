@@ -25,15 +25,20 @@ type dialect struct {
 	goose goose.Dialect
 	// numbered placeholders ($1, $2...) instead of ?.
 	numbered bool
+	// lastInsertID: the driver reports a new row's id with the insert.
+	// SQLite does, and its RETURNING costs a result set per row, which
+	// nearly doubles the CPU time of storing an event.
+	lastInsertID bool
 	// ownerExpr reads the "owner" custom field of a lead row aliased l.
 	ownerExpr string
 }
 
 func sqliteDialect() *dialect {
 	return &dialect{
-		name:      "sqlite",
-		goose:     goose.DialectSQLite3,
-		ownerExpr: "COALESCE(json_extract(l.fields, '$.owner'), '')",
+		name:         "sqlite",
+		goose:        goose.DialectSQLite3,
+		lastInsertID: true,
+		ownerExpr:    "COALESCE(json_extract(l.fields, '$.owner'), '')",
 	}
 }
 

@@ -120,7 +120,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*Store, error) 
 	// _txlock=immediate takes the write lock at BEGIN, so a transaction
 	// never fails half-way to upgrade its lock against another process.
 	writeDSN := path + "?" + busy +
-		"&_pragma=cache_size(-65536)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
+		"&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
 	wdb, err := sql.Open("sqlite", writeDSN)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)

@@ -33,9 +33,9 @@ const (
 			title = excluded.title, phone = excluded.phone, country = excluded.country, state = excluded.state,
 			city = excluded.city, source = excluded.source, account_id = excluded.account_id,
 			fields = excluded.fields, updated_at = excluded.updated_at,
-			created_at = COALESCE(CAST(? AS BIGINT), leads.created_at)
-		RETURNING created_at`
-	qRaiseActivity = `UPDATE leads SET last_activity_at = ?
+			created_at = COALESCE(CAST(? AS BIGINT), leads.created_at)`
+	qUpsertLeadReturning = qUpsertLead + ` RETURNING created_at`
+	qRaiseActivity       = `UPDATE leads SET last_activity_at = ?
 		WHERE workspace_id = ? AND id = ? AND (last_activity_at IS NULL OR last_activity_at < ?)`
 	qDeleteLead        = `DELETE FROM leads WHERE workspace_id = ? AND id = ?`
 	qDeleteLeadAliases = `DELETE FROM lead_aliases WHERE workspace_id = ? AND lead_id = ?`
@@ -63,11 +63,11 @@ const (
 	qInsertEvent = `INSERT INTO events (workspace_id, id, source, message_id, lead_id, anonymous_id, type, at,
 			received_at, properties, user_agent, bot, bot_reason)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (workspace_id, source, message_id) DO NOTHING
-		RETURNING seq`
-	qEventSeq     = `SELECT seq FROM events WHERE workspace_id = ? AND source = ? AND message_id = ?`
-	qLastActivity = `SELECT MAX(at) FROM events WHERE workspace_id = ? AND lead_id = ? AND bot = FALSE`
-	qMoveEvents   = `UPDATE events SET lead_id = ? WHERE workspace_id = ? AND lead_id = ?`
+		ON CONFLICT (workspace_id, source, message_id) DO NOTHING`
+	qInsertEventReturning = qInsertEvent + ` RETURNING seq`
+	qEventSeq             = `SELECT seq FROM events WHERE workspace_id = ? AND source = ? AND message_id = ?`
+	qLastActivity         = `SELECT MAX(at) FROM events WHERE workspace_id = ? AND lead_id = ? AND bot = FALSE`
+	qMoveEvents           = `UPDATE events SET lead_id = ? WHERE workspace_id = ? AND lead_id = ?`
 
 	qScores   = `SELECT ` + scoreCols + `, s.evaluation FROM scores s WHERE s.workspace_id = ? AND s.lead_id = ? ORDER BY s.model`
 	qPutScore = `INSERT INTO scores (workspace_id, lead_id, model, version, score, display, band, grade, qualified,
@@ -94,8 +94,8 @@ const (
 	qLedgerModel  = `SELECT ` + ledgCols + ` FROM ledger g WHERE g.workspace_id = ? AND g.lead_id = ? AND g.model = ? AND g.seq > ? ORDER BY g.seq LIMIT ?`
 	qAppendLedger = `INSERT INTO ledger (workspace_id, lead_id, model, version, at, old_score, new_score, old_band,
 			new_band, cause, cause_ref, detail, qualified)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		RETURNING seq`
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qAppendLedgerReturning = qAppendLedger + ` RETURNING seq`
 
 	qModelVersions    = `SELECT ` + modelCols + ` FROM models m WHERE m.workspace_id = ? AND m.name = ? ORDER BY m.created_at, m.version`
 	qAllModelVersions = `SELECT ` + modelCols + ` FROM models m WHERE m.workspace_id = ? ORDER BY m.name, m.created_at, m.version`
@@ -154,12 +154,12 @@ const (
 func staticQueries() []string {
 	return []string{
 		qEnsureWorkspace,
-		qLead, qLeadByAlias, qAccountLeads, qLeadIDs, qCountLeads, qPeers, qUpsertLead, qRaiseActivity,
+		qLead, qLeadByAlias, qAccountLeads, qLeadIDs, qCountLeads, qPeers, qUpsertLead, qUpsertLeadReturning, qRaiseActivity,
 		qDeleteLead, qDeleteLeadAliases, qDeleteLeadEvents, qDeleteLeadScores, qDeleteLeadLedger, qAddAlias,
 		qAccount, qUpsertAccount,
-		qEvents, qLastEvents, qInsertEvent, qEventSeq, qLastActivity, qMoveEvents,
+		qEvents, qLastEvents, qInsertEvent, qInsertEventReturning, qEventSeq, qLastActivity, qMoveEvents,
 		qScores, qPutScore, qDue, qDueAfter,
-		qLedger, qLedgerModel, qAppendLedger,
+		qLedger, qLedgerModel, qAppendLedger, qAppendLedgerReturning,
 		qModelVersions, qAllModelVersions, qActiveModels, qPutModel, qModelExists, qDeactivateModel, qActivateModel,
 		qKeyByPrefix, qKeys, qPrefixOwner, qPutKey, qRevokeKey, qTouchKey,
 		qJob, qPutJob,

@@ -205,6 +205,29 @@ func (r *runner) execN(ctx context.Context, q string, args ...any) (int64, error
 	return n, nil
 }
 
+// insert runs an INSERT and returns the new row's id (its INTEGER or
+// identity key), or ok=false when ON CONFLICT DO NOTHING skipped it. q has
+// no RETURNING clause; returning is q with RETURNING of the key, used
+// where the driver cannot report the id itself.
+func (r *runner) insert(ctx context.Context, q, returning string, args ...any) (id int64, ok bool, err error) {
+	if !r.d.lastInsertID {
+		ok, err = r.one(ctx, returning, args, &id)
+		return id, ok, err
+	}
+	res, err := r.exec(ctx, q, args...)
+	if err != nil {
+		return 0, false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil || n == 0 {
+		return 0, false, err
+	}
+	if id, err = res.LastInsertId(); err != nil {
+		return 0, false, r.fail(err)
+	}
+	return id, true, nil
+}
+
 // one scans the single row q returns into dest; found is false when there
 // is none.
 func (r *runner) one(ctx context.Context, q string, args []any, dest ...any) (found bool, err error) {

@@ -42,11 +42,18 @@ func (t *tx) UpsertLead(ctx context.Context, l *leadscore.Lead) error {
 	if keep.Valid {
 		created = keep.Int64
 	}
+	args := []any{t.ws, l.ID, l.Email, l.FirstName, l.LastName, l.Title, l.Phone, l.Country, l.State, l.City,
+		l.Source, l.AccountID, fields, strings.HasPrefix(l.ID, AnonymousPrefix), created, now, keep}
+	if keep.Valid {
+		// The stored creation time is the one given: no need to read it back.
+		if _, err := t.r.exec(ctx, qUpsertLead, args...); err != nil {
+			return err
+		}
+		l.CreatedAt = fromMicros(created)
+		return nil
+	}
 	var stored int64
-	_, err = t.r.one(ctx, qUpsertLead, []any{t.ws, l.ID, l.Email, l.FirstName, l.LastName, l.Title, l.Phone,
-		l.Country, l.State, l.City, l.Source, l.AccountID, fields, strings.HasPrefix(l.ID, AnonymousPrefix),
-		created, now, keep}, &stored)
-	if err != nil {
+	if _, err := t.r.one(ctx, qUpsertLeadReturning, args, &stored); err != nil {
 		return err
 	}
 	l.CreatedAt = fromMicros(stored)
@@ -118,23 +125,28 @@ func (t *tx) InsertEvent(ctx context.Context, e *leadscore.StoredEvent) (bool, e
 		msgID = e.MessageID
 	}
 	at := micros(e.At)
-	found, err := t.r.one(ctx, qInsertEvent, []any{t.ws, e.ID, e.Source, msgID, e.LeadID, e.AnonymousID, e.Type, at,
-		micros(e.ReceivedAt), props, e.UserAgent, e.Bot, e.BotReason}, &e.Seq)
+	args := []any{t.ws, e.ID, e.Source, msgID, e.LeadID, e.AnonymousID, e.Type, at, micros(e.ReceivedAt), props,
+		e.UserAgent, e.Bot, e.BotReason}
+	seq, found, err := t.r.insert(ctx, qInsertEvent, qInsertEventReturning, args...)
 	if err != nil {
 		return false, err
 	}
 	if !found {
-		if _, err := t.r.one(ctx, qEventSeq, []any{t.ws, e.Source, e.MessageID}, &e.Seq); err != nil {
-			return false, err
-		}
-		return false, nil
+		return false, t.duplicateSeq(ctx, e)
 	}
+	e.Seq = seq
 	if !e.Bot {
 		if _, err := t.r.exec(ctx, qRaiseActivity, at, t.ws, e.LeadID, at); err != nil {
 			return false, err
 		}
 	}
 	return true, nil
+}
+
+// duplicateSeq sets e.Seq to that of the stored event e duplicates.
+func (t *tx) duplicateSeq(ctx context.Context, e *leadscore.StoredEvent) error {
+	_, err := t.r.one(ctx, qEventSeq, []any{t.ws, e.Source, e.MessageID}, &e.Seq)
+	return err
 }
 
 // MoveEvents gives every event of fromLead (an anonymous visitor) to
@@ -211,9 +223,13 @@ func (t *tx) AppendLedger(ctx context.Context, e *leadscore.LedgerEntry) error {
 	if e.OldScore != nil {
 		old = *e.OldScore
 	}
-	_, err := t.r.one(ctx, qAppendLedger, []any{t.ws, e.LeadID, e.Model, e.Version, micros(e.At), old, e.NewScore,
-		e.OldBand, e.NewBand, string(e.Cause), e.CauseRef, e.Detail, e.Qualified}, &e.Seq)
-	return err
+	seq, _, err := t.r.insert(ctx, qAppendLedger, qAppendLedgerReturning, t.ws, e.LeadID, e.Model, e.Version,
+		micros(e.At), old, e.NewScore, e.OldBand, e.NewBand, string(e.Cause), e.CauseRef, e.Detail, e.Qualified)
+	if err != nil {
+		return err
+	}
+	e.Seq = seq
+	return nil
 }
 
 // PutModelVersion stores a new model version. Versions are immutable: an
