@@ -277,7 +277,7 @@ func writeLeadText(w io.Writer, res *batch.LeadResult, asOf time.Time, explain b
 	if len(about) > 0 {
 		fmt.Fprintln(w, "  "+strings.Join(about, ", "))
 	}
-	fmt.Fprintf(w, "  as of %s: %d events, %d active colleagues\n", asOf.UTC().Format(time.RFC3339), res.Events, res.Peers)
+	fmt.Fprintf(w, "  as of %s: %d events, %d colleagues with activity\n", asOf.UTC().Format(time.RFC3339), res.Events, res.Peers)
 	for _, ev := range res.Evaluations {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, evaluationHeadline(ev))
