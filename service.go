@@ -122,6 +122,8 @@ type Service interface {
 	// inactive versions. An invalid file is rejected whole, with the
 	// diagnostics (err is then a CodeInvalid Error).
 	UploadModel(ctx context.Context, filename string, source []byte, by string) (*UploadResult, error)
+	// ModelVersions lists a model's versions, or every version of every
+	// model when name is empty (each with its Active flag).
 	ModelVersions(ctx context.Context, name string) ([]ModelVersion, error)
 	ActiveModels(ctx context.Context) ([]ModelVersion, error)
 	// ActivateModel makes a version active and starts a job that re-scores

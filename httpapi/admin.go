@@ -51,8 +51,10 @@ func (s *server) uploadModel(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 	return nil
 }
 
+// listModels shows every version of every model, active or not, so a draft
+// that was uploaded but not activated is visible.
 func (s *server) listModels(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
-	ms, err := s.svc.ActiveModels(r.Context())
+	ms, err := s.svc.ModelVersions(r.Context(), "")
 	if err != nil {
 		return err
 	}

@@ -354,9 +354,9 @@ func TestModelsAndJobs(t *testing.T) {
 		t.Errorf("job %+v", got)
 	}
 	problemOf(t, e.do(req{method: "GET", path: "/api/v1/jobs/nope", bearer: e.read}), 404)
-	active := decode[struct{ Data []leadscore.ModelVersion }](t, e.do(req{method: "GET", path: "/api/v1/models", bearer: e.read}))
-	if len(active.Data) != 1 || !active.Data[0].Active {
-		t.Errorf("active %+v", active)
+	all := decode[struct{ Data []leadscore.ModelVersion }](t, e.do(req{method: "GET", path: "/api/v1/models", bearer: e.read}))
+	if len(all.Data) != 1 || !all.Data[0].Active {
+		t.Errorf("models %+v", all)
 	}
 }
 

@@ -462,11 +462,11 @@ func (s *Service) ModelVersions(ctx context.Context, name string) ([]leadscore.M
 	}
 	var out []leadscore.ModelVersion
 	for _, v := range s.models {
-		if v.Name == name {
+		if name == "" || v.Name == name {
 			out = append(out, v)
 		}
 	}
-	if len(out) == 0 {
+	if len(out) == 0 && name != "" {
 		return nil, notFound("model", name)
 	}
 	return out, nil
