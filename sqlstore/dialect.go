@@ -29,6 +29,8 @@ type dialect struct {
 	// SQLite does, and its RETURNING costs a result set per row, which
 	// nearly doubles the CPU time of storing an event.
 	lastInsertID bool
+	// arrays: slices can be bound as array parameters.
+	arrays bool
 	// ownerExpr reads the "owner" custom field of a lead row aliased l.
 	ownerExpr string
 }
@@ -47,6 +49,7 @@ func postgresDialect() *dialect {
 		name:      "postgres",
 		goose:     goose.DialectPostgres,
 		numbered:  true,
+		arrays:    true,
 		ownerExpr: "COALESCE(l.fields->>'owner', '')",
 	}
 }

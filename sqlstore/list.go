@@ -52,8 +52,10 @@ func escapeLike(s string) string {
 
 // ListLeads lists known leads (anonymous visitors never appear) a page at
 // a time, with keyset pagination: f.After is the cursor returned with the
-// previous page, and next is "" after the last page. No page costs more
-// than its own rows, however deep, because every order is an index.
+// previous page, and next is "" after the last page. A page is found by
+// walking an index from the cursor, never by an offset, so a deep page
+// costs what the first does; filters skip the rows they reject on the way,
+// and an account's people are read through the account's own index.
 //
 // With f.Model set the default order is by that model's score, highest
 // first, then lead id; only leads scored under the model are listed, and
@@ -193,17 +195,34 @@ func buildList(ws string, d *dialect, f leadscore.LeadFilter) (listQuery, error)
 	if f.Model != "" {
 		q.WriteString(", " + scoreCols)
 	}
-	if order == orderScore {
+	switch {
+	case order == orderScore && f.AccountID != "":
+		// An account has few people: read them through the account index
+		// and sort, rather than walk the whole ranking looking for them.
+		// SQLite keeps the tables of a CROSS JOIN in the order written;
+		// PostgreSQL plans it like any join, from its statistics.
+		q.WriteString(` FROM leads l CROSS JOIN scores s
+			WHERE s.workspace_id = l.workspace_id AND s.lead_id = l.id
+				AND l.workspace_id = ? AND s.model = ? AND l.anonymous = FALSE`)
+		args = append(args, ws, f.Model)
+	case order == orderScore:
 		q.WriteString(` FROM scores s JOIN leads l ON l.workspace_id = s.workspace_id AND l.id = s.lead_id
 			WHERE s.workspace_id = ? AND s.model = ? AND l.anonymous = FALSE`)
 		args = append(args, ws, f.Model)
-	} else {
+	default:
 		q.WriteString(" FROM leads l")
 		if f.Model != "" {
 			q.WriteString(" LEFT JOIN scores s ON s.workspace_id = l.workspace_id AND s.lead_id = l.id AND s.model = ?")
 			args = append(args, f.Model)
 		}
-		q.WriteString(" WHERE l.workspace_id = ? AND l.anonymous = FALSE")
+		if f.AccountID != "" {
+			// Written so that it is no index equality: the account's
+			// index must win over the all-leads one, which SQLite cannot
+			// tell without statistics.
+			q.WriteString(" WHERE l.workspace_id = ? AND NOT l.anonymous")
+		} else {
+			q.WriteString(" WHERE l.workspace_id = ? AND l.anonymous = FALSE")
+		}
 		args = append(args, ws)
 	}
 	if f.Band != "" {

@@ -68,9 +68,10 @@ var _ leadscore.Store = (*Store)(nil)
 // Open opens the database named by dsn and migrates it to the current
 // schema:
 //
-//   - "postgres://..." or "postgresql://...": PostgreSQL (any pgx
-//     connection string; search_path and other run-time parameters may be
-//     given as query parameters);
+//   - "postgres://..." or "postgresql://...": PostgreSQL (any URL pgx
+//     accepts; search_path and other run-time parameters may be given as
+//     query parameters; the tables go in the current schema, which must
+//     exist);
 //   - "sqlite:/path/file.db", or a plain file path: SQLite, created if it
 //     does not exist (its directory must exist).
 func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
@@ -155,7 +156,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*Store, error) 
 	rdb.SetConnMaxLifetime(0)
 	rdb.SetConnMaxIdleTime(0)
 	s := &Store{d: d, write: newPool(wdb, d), read: newPool(rdb, d), now: opts.Now}
-	if err := s.write.prepareAll(ctx, staticQueries()); err != nil {
+	if err := s.write.prepareAll(ctx, staticQueries(d)); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlstore: %w", err)
 	}
@@ -179,17 +180,17 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*Store, error)
 	// Several nodes may start at once: an advisory lock serialises their
 	// migrations. It is keyed by schema so that databases holding several
 	// leadscore schemas do not wait for each other.
-	var schema string
+	var schema sql.NullString
 	if err := db.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlstore: %w", err)
 	}
-	if schema == "" {
+	if !schema.Valid {
 		db.Close()
-		return nil, fmt.Errorf("sqlstore: no schema to create tables in (check search_path)")
+		return nil, fmt.Errorf("sqlstore: no schema to create tables in: the search_path names none that exists")
 	}
 	h := fnv.New64a()
-	h.Write([]byte("leadscore migrations " + schema))
+	h.Write([]byte("leadscore migrations " + schema.String))
 	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64()>>1)), lock.WithLockTimeout(1, 300))
 	if err != nil {
 		db.Close()
@@ -201,7 +202,7 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*Store, error)
 	}
 	p := newPool(db, d)
 	s := &Store{d: d, write: p, read: p, now: opts.Now}
-	if err := p.prepareAll(ctx, staticQueries()); err != nil {
+	if err := p.prepareAll(ctx, staticQueries(d)); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlstore: %w", err)
 	}
@@ -296,6 +297,9 @@ func (w *workspace) Write(ctx context.Context, fn func(tx leadscore.Tx) error) (
 		}
 	}
 	if err := fn(t); err != nil {
+		return err
+	}
+	if err := t.flushActivity(ctx); err != nil {
 		return err
 	}
 	if err := r.failure(); err != nil {

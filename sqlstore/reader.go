@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"math"
 	"time"
 
 	"github.com/leadscore/leadscore"
@@ -196,16 +197,17 @@ func (rd *reader) Scores(ctx context.Context, leadID string) ([]leadscore.ScoreR
 // seq order, under one model or (model "") all of them, up to limit (0:
 // all).
 func (rd *reader) Ledger(ctx context.Context, leadID, model string, after int64, limit int) ([]leadscore.LedgerEntry, error) {
-	lim := int64(limit)
-	if limit <= 0 {
-		lim = -1
+	// "No limit" is the largest bound: PostgreSQL refuses LIMIT -1.
+	lim := int64(math.MaxInt64)
+	if limit > 0 {
+		lim = int64(limit)
 	}
 	var rows *sql.Rows
 	var err error
 	if model == "" {
-		rows, err = rd.r.query(ctx, qLedger, rd.ws, leadID, after, limitArg(lim))
+		rows, err = rd.r.query(ctx, qLedger, rd.ws, leadID, after, lim)
 	} else {
-		rows, err = rd.r.query(ctx, qLedgerModel, rd.ws, leadID, model, after, limitArg(lim))
+		rows, err = rd.r.query(ctx, qLedgerModel, rd.ws, leadID, model, after, lim)
 	}
 	if err != nil {
 		return nil, err
@@ -223,15 +225,6 @@ func (rd *reader) Ledger(ctx context.Context, leadID, model string, after int64,
 		}
 		return e, err
 	})
-}
-
-// limitArg turns "no limit" (negative) into a bound both dialects accept
-// as a parameter: PostgreSQL refuses LIMIT -1.
-func limitArg(n int64) int64 {
-	if n < 0 {
-		return 1<<63 - 1
-	}
-	return n
 }
 
 // DueLeads returns the leads whose earliest NextChangeAt over their models

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
 
 	"github.com/leadscore/leadscore"
 	"github.com/leadscore/leadscore/storetest"
@@ -133,6 +135,30 @@ func TestOpenDSN(t *testing.T) {
 	}
 }
 
+// TestPostgresMissingSchema checks that a search_path naming no existing
+// schema is refused instead of creating tables somewhere unexpected.
+func TestPostgresMissingSchema(t *testing.T) {
+	base := os.Getenv(postgresEnv)
+	if base == "" {
+		t.Skipf("%s is not set", postgresEnv)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", "ls_test_does_not_exist")
+	u.RawQuery = q.Encode()
+	s, err := Open(t.Context(), u.String(), Options{})
+	if err == nil {
+		s.Close()
+		t.Fatal("Open succeeded without a schema to create tables in")
+	}
+	if !strings.Contains(err.Error(), "search_path") {
+		t.Errorf("error %q does not point at search_path", err)
+	}
+}
+
 // TestSQLiteDurability checks the settings the durability promise rests on.
 func TestSQLiteDurability(t *testing.T) {
 	s := openSQLiteT(t, Options{})
@@ -199,6 +225,50 @@ func TestReopen(t *testing.T) {
 	}
 }
 
+// TestUpgrade opens a database made by an older binary (only the first
+// migration applied) and checks that Open brings it up to date.
+func TestUpgrade(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "leadscore.db")
+	ctx := t.Context()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := sqliteDialect().migrationFS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys, goose.WithDisableGlobalRegistry(true),
+		goose.WithTableName("leadscore_migrations"), goose.WithLogger(goose.NopLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var version int64
+	if err := s.read.db.QueryRowContext(ctx, "SELECT MAX(version_id) FROM leadscore_migrations").Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	sources := p.ListSources()
+	if want := sources[len(sources)-1].Version; version != want {
+		t.Errorf("schema version %d after Open, want %d", version, want)
+	}
+	var n int
+	err = s.read.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?",
+		"leads_account_updated").Scan(&n)
+	if err != nil || n != 1 {
+		t.Errorf("the second migration's index: %d found, err %v", n, err)
+	}
+}
+
 // TestFailedStatementRollsBack checks that a database error inside a
 // transaction fails the commit even when fn swallows it: PostgreSQL has
 // already aborted such a transaction, and SQLite must behave the same.
@@ -249,20 +319,25 @@ func TestCancelledWrite(t *testing.T) {
 	}
 }
 
-// TestListPlans checks on SQLite that every listing order walks an index
-// instead of sorting, which is what keeps deep pages cheap.
+// TestListPlans checks on SQLite that listings walk an index instead of
+// sorting the whole table, which is what keeps deep pages cheap.
 func TestListPlans(t *testing.T) {
 	s := openSQLiteT(t, Options{})
 	ctx := t.Context()
+	scoreAfter := cursor{Order: orderScore, Score: 5, ID: "x"}.encode()
 	tests := []struct {
 		name  string
 		f     leadscore.LeadFilter
 		index string
+		// sorts: an account's people are few, so sorting them is fine.
+		sorts bool
 	}{
-		{"by score", leadscore.LeadFilter{Model: "m", After: cursor{Order: orderScore, Score: 5, ID: "x"}.encode()}, "scores_rank"},
-		{"by score, filtered", leadscore.LeadFilter{Model: "m", Band: "hot", Qualified: new(bool), Query: "a"}, "scores_rank"},
-		{"by update", leadscore.LeadFilter{After: cursor{Order: orderUpdated, Updated: 5, ID: "x"}.encode()}, "leads_updated"},
-		{"by update with a model", leadscore.LeadFilter{Model: "m", OrderBy: orderUpdated}, "leads_updated"},
+		{"by score", leadscore.LeadFilter{Model: "m", After: scoreAfter}, "scores_rank", false},
+		{"by score, filtered", leadscore.LeadFilter{Model: "m", Band: "hot", Qualified: new(bool), Query: "a"}, "scores_rank", false},
+		{"by update", leadscore.LeadFilter{After: cursor{Order: orderUpdated, Updated: 5, ID: "x"}.encode()}, "leads_updated", false},
+		{"by update with a model", leadscore.LeadFilter{Model: "m", OrderBy: orderUpdated}, "leads_updated", false},
+		{"an account by score", leadscore.LeadFilter{Model: "m", AccountID: "a.com", After: scoreAfter}, "leads_account_updated", true},
+		{"an account by update", leadscore.LeadFilter{Model: "m", OrderBy: orderUpdated, AccountID: "a.com"}, "leads_account_updated", false},
 	}
 	for _, tc := range tests {
 		var plan []string
@@ -284,8 +359,8 @@ func TestListPlans(t *testing.T) {
 		}
 		rows.Close()
 		joined := strings.Join(plan, "; ")
-		if !strings.Contains(joined, tc.index) || strings.Contains(joined, "TEMP B-TREE") {
-			t.Errorf("%s: plan %q does not walk %s without sorting", tc.name, joined, tc.index)
+		if !strings.Contains(joined, "INDEX "+tc.index+" ") || strings.Contains(joined, "TEMP B-TREE") != tc.sorts {
+			t.Errorf("%s: plan %q does not use %s (sorting: %v)", tc.name, joined, tc.index, tc.sorts)
 		}
 	}
 }

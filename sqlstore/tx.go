@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/leadscore/leadscore"
@@ -16,13 +17,72 @@ import (
 // and lookups, and the transaction stays usable after them.
 type tx struct {
 	reader
+
+	mu sync.Mutex
+	// activity holds, per lead, the latest non-bot event time inserted
+	// by this transaction and not yet written to leads.last_activity_at.
+	// Writing it once per lead instead of once per event saves a
+	// statement per event, and in PostgreSQL the row versions that
+	// repeated updates of one row within a transaction pile up.
+	activity map[string]int64
+}
+
+// raiseActivity notes that lead was active at at.
+func (t *tx) raiseActivity(lead string, at int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.activity == nil {
+		t.activity = map[string]int64{}
+	}
+	if prev, ok := t.activity[lead]; !ok || at > prev {
+		t.activity[lead] = at
+	}
+}
+
+// flushActivity writes the noted activity, leads in id order so that
+// concurrent transactions lock rows in the same order. It runs before
+// anything reads last_activity_at (Peers) and before commit.
+func (t *tx) flushActivity(ctx context.Context) error {
+	t.mu.Lock()
+	pending := t.activity
+	t.activity = nil
+	t.mu.Unlock()
+	leads := make([]string, 0, len(pending))
+	for id := range pending {
+		leads = append(leads, id)
+	}
+	slices.Sort(leads)
+	if t.r.d.arrays && len(leads) > 1 {
+		ats := make([]int64, len(leads))
+		for i, id := range leads {
+			ats[i] = pending[id]
+		}
+		_, err := t.r.exec(ctx, qRaiseActivities, leads, ats, t.ws)
+		return err
+	}
+	for _, id := range leads {
+		at := pending[id]
+		if _, err := t.r.exec(ctx, qRaiseActivity, at, t.ws, id, at); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Peers is Reader.Peers after the activity of this transaction's events
+// is written, so that it sees them.
+func (t *tx) Peers(ctx context.Context, accountID, exceptLead string, since time.Time) ([]leadscore.Peer, error) {
+	if err := t.flushActivity(ctx); err != nil {
+		return nil, err
+	}
+	return t.reader.Peers(ctx, accountID, exceptLead, since)
 }
 
 var _ leadscore.Tx = (*tx)(nil)
 
-// AnonymousPrefix marks the ids of anonymous visitors' leads. They are
+// anonymousPrefix marks the ids of anonymous visitors' leads. They are
 // stored and scored like any lead but never listed by ListLeads.
-const AnonymousPrefix = "anon:"
+const anonymousPrefix = "anon:"
 
 // UpsertLead stores l whole, replacing every attribute of an existing
 // lead. A zero CreatedAt keeps the stored one (or, for a new lead, is the
@@ -43,7 +103,7 @@ func (t *tx) UpsertLead(ctx context.Context, l *leadscore.Lead) error {
 		created = keep.Int64
 	}
 	args := []any{t.ws, l.ID, l.Email, l.FirstName, l.LastName, l.Title, l.Phone, l.Country, l.State, l.City,
-		l.Source, l.AccountID, fields, strings.HasPrefix(l.ID, AnonymousPrefix), created, now, keep}
+		l.Source, l.AccountID, fields, strings.HasPrefix(l.ID, anonymousPrefix), created, now, keep}
 	if keep.Valid {
 		// The stored creation time is the one given: no need to read it back.
 		if _, err := t.r.exec(ctx, qUpsertLead, args...); err != nil {
@@ -102,7 +162,8 @@ func (t *tx) AddAlias(ctx context.Context, alias, leadID string) error {
 // id exists in the workspace. It reports inserted=false for such a
 // duplicate, without error, and sets e.Seq to the stored event's seq
 // either way. An event without a message id is never a duplicate. A new
-// non-bot event raises its lead's last activity to e.At when later.
+// non-bot event raises its lead's last activity (what Peers reads) to e.At
+// when later; that is written once per lead, before Peers and at commit.
 // e.At and e.ReceivedAt (now when zero) are set to the UTC microseconds
 // that are stored, so that what the caller holds equals what reads return.
 func (t *tx) InsertEvent(ctx context.Context, e *leadscore.StoredEvent) (bool, error) {
@@ -136,9 +197,7 @@ func (t *tx) InsertEvent(ctx context.Context, e *leadscore.StoredEvent) (bool, e
 	}
 	e.Seq = seq
 	if !e.Bot {
-		if _, err := t.r.exec(ctx, qRaiseActivity, at, t.ws, e.LeadID, at); err != nil {
-			return false, err
-		}
+		t.raiseActivity(e.LeadID, at)
 	}
 	return true, nil
 }
@@ -164,10 +223,9 @@ func (t *tx) MoveEvents(ctx context.Context, fromLead, toLead string) (int64, er
 		return 0, err
 	}
 	n, err := t.r.execN(ctx, qMoveEvents, toLead, t.ws, fromLead)
-	if err != nil || last == nil {
-		return n, err
+	if err == nil && last != nil {
+		t.raiseActivity(toLead, *last)
 	}
-	_, err = t.r.exec(ctx, qRaiseActivity, *last, t.ws, toLead, *last)
 	return n, err
 }
 

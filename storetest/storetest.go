@@ -450,6 +450,19 @@ func testPeers(t *testing.T, s leadscore.Store) {
 		{LeadID: "recent", Activity: []time.Time{at(-day)}},
 	}
 	same(t, "peers", got, want)
+	// Later transactions raise a stored activity and never lower it.
+	insertEvents(t, ws,
+		event("recent", "r2", "page.viewed", at(-6*day)),
+		event("stale", "st2", "page.viewed", at(-3*day)),
+	)
+	got = must[[]leadscore.Peer](t, "Peers")(ws.Peers(ctx, "acme.com", "self", since))
+	want = []leadscore.Peer{
+		{LeadID: "boundary", Activity: []time.Time{since}},
+		{LeadID: "notlowered", Activity: []time.Time{at(-2 * day)}},
+		{LeadID: "recent", Activity: []time.Time{at(-day)}},
+		{LeadID: "stale", Activity: []time.Time{at(-3 * day)}},
+	}
+	same(t, "peers after more events", got, want)
 	same(t, "peers of no account", len(must[[]leadscore.Peer](t, "Peers")(ws.Peers(ctx, "", "self", since))), 0)
 }
 
@@ -747,7 +760,7 @@ func newListFixture(t *testing.T, ws leadscore.WorkspaceStore) *listFixture {
 	return f
 }
 
-// page collects every page of a listing.
+// pages collects every page of a listing, checking each page's size.
 func pages(t *testing.T, ws leadscore.WorkspaceStore, f leadscore.LeadFilter) []leadscore.LeadRow {
 	t.Helper()
 	var all []leadscore.LeadRow
