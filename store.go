@@ -154,7 +154,7 @@ type AccountList struct {
 // LeadFilter selects leads for listing. Keyset pagination: After is the
 // opaque cursor returned with the previous page.
 type LeadFilter struct {
-	Model        string    // required when ordering by score or filtering on score facts
+	Model        string // required when ordering by score or filtering on score facts
 	Band         string
 	Qualified    *bool
 	AccountID    string
@@ -251,4 +251,33 @@ type Tx interface {
 	AddToAccountList(ctx context.Context, list string, domains []string) error
 	RemoveFromAccountList(ctx context.Context, list string, domains []string) error
 	DeleteAccountList(ctx context.Context, name string) error
+}
+
+// BulkReader reads for many leads at once. A transaction of the SQL store
+// implements it (as does its workspace view), so that a group commit reads
+// what it needs in a few statements: on a networked database each
+// statement is a round trip.
+type BulkReader interface {
+	// LeadsByID returns the leads that exist among ids, keyed by id.
+	LeadsByID(ctx context.Context, ids []string) (map[string]*Lead, error)
+	// AliasesOf resolves many aliases at once; unknown ones are absent.
+	AliasesOf(ctx context.Context, aliases []string) (map[string]string, error)
+	// EventsOf returns the events of many leads, each in time order.
+	EventsOf(ctx context.Context, leadIDs []string) (map[string][]StoredEvent, error)
+	// ScoresOf returns the current scores of many leads.
+	ScoresOf(ctx context.Context, leadIDs []string) (map[string][]ScoreRecord, error)
+}
+
+// BulkTx writes many rows in as few statements as the database allows,
+// with exactly the semantics of the single forms on Tx.
+type BulkTx interface {
+	BulkReader
+	// InsertEvents stores events unless their (source, message id) is
+	// known (also earlier in the same call), reporting per event whether it
+	// was new and filling every Seq.
+	InsertEvents(ctx context.Context, events []*StoredEvent) (inserted []bool, err error)
+	PutScores(ctx context.Context, scores []*ScoreRecord) error
+	AppendLedgerEntries(ctx context.Context, entries []*LedgerEntry) error
+	UpsertLeads(ctx context.Context, leads []*Lead) error
+	AddAliases(ctx context.Context, aliases map[string]string) error
 }

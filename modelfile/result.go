@@ -111,6 +111,14 @@ func IsTestFile(name string) bool {
 	return strings.HasSuffix(base, ".tests.yaml") || strings.HasSuffix(base, ".tests.yml")
 }
 
+// IsRoutingFile reports whether a file name is a routing file
+// (routing.yaml, routing-emea.yaml), which shares a directory with models
+// but is not one.
+func IsRoutingFile(name string) bool {
+	base := filepath.Base(name)
+	return strings.HasPrefix(base, "routing") && isYAMLFile(base)
+}
+
 func isYAMLFile(name string) bool {
 	ext := filepath.Ext(name)
 	return ext == ".yaml" || ext == ".yml"
@@ -142,7 +150,7 @@ func modelFiles(paths []string) ([]string, error) {
 			if e.Type()&fs.ModeType != 0 && e.Type()&fs.ModeSymlink == 0 {
 				continue
 			}
-			if e.IsDir() || !isYAMLFile(e.Name()) || IsTestFile(e.Name()) {
+			if e.IsDir() || !isYAMLFile(e.Name()) || IsTestFile(e.Name()) || IsRoutingFile(e.Name()) {
 				continue
 			}
 			addFile(filepath.Join(p, e.Name()))

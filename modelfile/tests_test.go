@@ -308,6 +308,9 @@ func TestTestFileName(t *testing.T) {
 			t.Errorf("TestFileName(%q) = %q, want %q", in, got, want)
 		}
 	}
+	if !IsRoutingFile("examples/routing.yaml") || !IsRoutingFile("routing-emea.yml") || IsRoutingFile("b2b-saas.yaml") || IsRoutingFile("routing.txt") {
+		t.Error("routing files are told apart from models by name")
+	}
 	if !IsTestFile("a/b.tests.yml") || IsTestFile("a/b.yaml") {
 		t.Error("IsTestFile")
 	}

@@ -27,6 +27,24 @@ type batch struct {
 	// forgotten if the transaction fails.
 	stateTouched    map[string]bool
 	accountsChanged map[string]bool
+
+	// Writes of ordinary events are gathered and flushed in bulk, because
+	// on a networked database every statement is a round trip. Reads in the
+	// batch go through these maps first, so they see the pending writes.
+	bulk          leadscore.BulkTx
+	aliases       map[string]string // resolved or added in this batch
+	aliasMissing  map[string]bool   // known to be unknown
+	pendingLeads  map[string]*leadscore.Lead
+	leadOrder     []string
+	pendingAlias  map[string]string
+	pendingEvents []pendingEvent
+}
+
+// pendingEvent is an event waiting for the bulk insert, with the result
+// slot its message reports through.
+type pendingEvent struct {
+	ev     *leadscore.StoredEvent
+	result *leadscore.IngestResult
 }
 
 type touch struct {
@@ -35,9 +53,134 @@ type touch struct {
 	events int
 }
 
-func (s *Service) newBatch(tx leadscore.Tx, set *activeSet) *batch {
-	return &batch{s: s, tx: tx, set: set, now: s.now().UTC(), touched: map[string]touch{}, stale: map[string]bool{},
-		stateTouched: map[string]bool{}, accountsChanged: map[string]bool{}}
+func (s *Service) newBatch(tx leadscore.Tx, set *activeSet) (*batch, error) {
+	bulk, ok := tx.(leadscore.BulkTx)
+	if !ok {
+		return nil, fmt.Errorf("service: the store's transactions must support bulk operations")
+	}
+	return &batch{s: s, tx: tx, bulk: bulk, set: set, now: s.now().UTC(), touched: map[string]touch{}, stale: map[string]bool{},
+		stateTouched: map[string]bool{}, accountsChanged: map[string]bool{}, aliases: map[string]string{},
+		aliasMissing: map[string]bool{}, pendingLeads: map[string]*leadscore.Lead{}, pendingAlias: map[string]string{}}, nil
+}
+
+// prefetchAliases resolves, in one read, every alias the messages of a
+// request may look up.
+func (b *batch) prefetchAliases(ctx context.Context, msgs []leadscore.Message) error {
+	seen := map[string]bool{}
+	var keys []string
+	add := func(k string) {
+		if _, known := b.aliases[k]; !known && !b.aliasMissing[k] && !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	for i := range msgs {
+		m := &msgs[i]
+		if m.UserID != "" {
+			add(userAlias(m.UserID))
+		}
+		if m.AnonymousID != "" {
+			add(anonAlias(m.AnonymousID))
+		}
+		if e := messageEmail(m); e != "" {
+			add(emailAlias(e))
+		}
+		if m.PreviousID != "" {
+			add(userAlias(m.PreviousID))
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	found, err := b.bulk.AliasesOf(ctx, keys)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if id, ok := found[k]; ok {
+			b.aliases[k] = id
+		} else {
+			b.aliasMissing[k] = true
+		}
+	}
+	return nil
+}
+
+// lead reads a lead, seeing this batch's pending writes.
+func (b *batch) lead(ctx context.Context, id string) (*leadscore.Lead, error) {
+	if l, ok := b.pendingLeads[id]; ok {
+		c := *l
+		return &c, nil
+	}
+	return b.tx.Lead(ctx, id)
+}
+
+// putLead queues a lead write for the next flush.
+func (b *batch) putLead(l *leadscore.Lead) {
+	if _, ok := b.pendingLeads[l.ID]; !ok {
+		b.leadOrder = append(b.leadOrder, l.ID)
+	}
+	c := *l
+	b.pendingLeads[l.ID] = &c
+}
+
+func (b *batch) addAlias(alias, lead string) {
+	b.aliases[alias] = lead
+	delete(b.aliasMissing, alias)
+	b.pendingAlias[alias] = lead
+}
+
+// flush writes the pending leads, aliases and events, then applies the
+// events that were new to the cached lead states.
+func (b *batch) flush(ctx context.Context) error {
+	if len(b.leadOrder) > 0 {
+		leads := make([]*leadscore.Lead, 0, len(b.leadOrder))
+		for _, id := range b.leadOrder {
+			if l, ok := b.pendingLeads[id]; ok {
+				leads = append(leads, l)
+			}
+		}
+		if err := b.bulk.UpsertLeads(ctx, leads); err != nil {
+			return err
+		}
+		clear(b.pendingLeads)
+		b.leadOrder = b.leadOrder[:0]
+	}
+	if len(b.pendingAlias) > 0 {
+		if err := b.bulk.AddAliases(ctx, b.pendingAlias); err != nil {
+			return err
+		}
+		clear(b.pendingAlias)
+	}
+	if len(b.pendingEvents) == 0 {
+		return nil
+	}
+	evs := make([]*leadscore.StoredEvent, len(b.pendingEvents))
+	for i, p := range b.pendingEvents {
+		evs[i] = p.ev
+	}
+	inserted, err := b.bulk.InsertEvents(ctx, evs)
+	if err != nil {
+		return err
+	}
+	for i, p := range b.pendingEvents {
+		if !inserted[i] {
+			p.result.Status = leadscore.IngestDuplicate
+			continue
+		}
+		p.result.Status = leadscore.IngestAccepted
+		lead := p.ev.LeadID
+		if isAnonymous(lead) || !b.scoring() {
+			continue // anonymous visitors are scored once they identify
+		}
+		if st := b.s.cache.get(lead, b.set.gen); st != nil && !b.stale[lead] {
+			st.Apply(p.ev.Event)
+			b.stateTouched[lead] = true
+		}
+		b.touch(lead, leadscore.CauseEvent, p.ev.ID)
+	}
+	b.pendingEvents = b.pendingEvents[:0]
+	return nil
 }
 
 // causeRank orders causes when several touch one lead in a batch: the
@@ -82,14 +225,27 @@ func anonAlias(id string) string { return "anon:" + id }
 
 // alias resolves an alias to a lead id, "" when unknown.
 func (b *batch) alias(ctx context.Context, alias string) (string, error) {
+	if id, ok := b.aliases[alias]; ok {
+		return id, nil
+	}
+	if b.aliasMissing[alias] {
+		return "", nil
+	}
 	id, err := b.tx.LeadByAlias(ctx, alias)
 	if leadscore.CodeOf(err) == leadscore.CodeNotFound {
+		b.aliasMissing[alias] = true
 		return "", nil
+	}
+	if err == nil {
+		b.aliases[alias] = id
 	}
 	return id, err
 }
 
 func (b *batch) ingest(ctx context.Context, r *request) error {
+	if err := b.prefetchAliases(ctx, r.msgs); err != nil {
+		return err
+	}
 	for i := range r.msgs {
 		if r.results[i].Status == leadscore.IngestRejected {
 			continue
@@ -106,16 +262,16 @@ func (b *batch) ingest(ctx context.Context, r *request) error {
 		case leadscore.MsgAlias:
 			lead, err = b.aliasMsg(ctx, m)
 		default:
-			var inserted bool
-			lead, inserted, err = b.event(ctx, m)
-			if err == nil && !inserted {
-				status = leadscore.IngestDuplicate
-			}
+			// The insert is pending; the flush reports new or duplicate.
+			lead, err = b.event(ctx, m, &r.results[i])
+			status = ""
 		}
 		if err != nil {
 			return fmt.Errorf("message %s: %w", m.MessageID, err)
 		}
-		r.results[i].Status = status
+		if status != "" {
+			r.results[i].Status = status
+		}
 		r.results[i].LeadID = lead
 	}
 	return nil
@@ -130,12 +286,8 @@ func (b *batch) leadFor(ctx context.Context, m *leadscore.Message) (string, erro
 		if err != nil || id != "" {
 			return id, err
 		}
-		if err := b.createLead(ctx, &leadscore.Lead{ID: m.UserID, CreatedAt: m.Timestamp}); err != nil {
-			return "", err
-		}
-		if err := b.tx.AddAlias(ctx, userAlias(m.UserID), m.UserID); err != nil {
-			return "", err
-		}
+		b.createLead(&leadscore.Lead{ID: m.UserID, CreatedAt: m.Timestamp})
+		b.addAlias(userAlias(m.UserID), m.UserID)
 		if m.AnonymousID != "" {
 			if err := b.mergeAnonymous(ctx, m.AnonymousID, m.UserID); err != nil {
 				return "", err
@@ -153,12 +305,8 @@ func (b *batch) leadFor(ctx context.Context, m *leadscore.Message) (string, erro
 		if err := b.attachAccount(ctx, lead, nil); err != nil {
 			return "", err
 		}
-		if err := b.createLead(ctx, lead); err != nil {
-			return "", err
-		}
-		if err := b.tx.AddAlias(ctx, emailAlias(email), id); err != nil {
-			return "", err
-		}
+		b.createLead(lead)
+		b.addAlias(emailAlias(email), id)
 		if m.AnonymousID != "" {
 			if err := b.mergeAnonymous(ctx, m.AnonymousID, id); err != nil {
 				return "", err
@@ -171,17 +319,16 @@ func (b *batch) leadFor(ctx context.Context, m *leadscore.Message) (string, erro
 		return id, err
 	}
 	id = anonPrefix + m.AnonymousID
-	if err := b.createLead(ctx, &leadscore.Lead{ID: id, CreatedAt: m.Timestamp}); err != nil {
-		return "", err
-	}
-	return id, b.tx.AddAlias(ctx, anonAlias(m.AnonymousID), id)
+	b.createLead(&leadscore.Lead{ID: id, CreatedAt: m.Timestamp})
+	b.addAlias(anonAlias(m.AnonymousID), id)
+	return id, nil
 }
 
-func (b *batch) createLead(ctx context.Context, l *leadscore.Lead) error {
+func (b *batch) createLead(l *leadscore.Lead) {
 	if l.CreatedAt.IsZero() || l.CreatedAt.After(b.now) {
 		l.CreatedAt = b.now
 	}
-	return b.tx.UpsertLead(ctx, l)
+	b.putLead(l)
 }
 
 // mergeAnonymous moves an anonymous visitor's history into a known lead:
@@ -192,6 +339,11 @@ func (b *batch) mergeAnonymous(ctx context.Context, anonymousID, lead string) er
 		return err
 	}
 	if from != "" && from != lead && isAnonymous(from) {
+		// Moving events needs the visitor's pending events stored and the
+		// lead stored; merges are rare, so a flush here costs little.
+		if err := b.flush(ctx); err != nil {
+			return err
+		}
 		if _, err := b.tx.MoveEvents(ctx, from, lead); err != nil {
 			return err
 		}
@@ -202,16 +354,18 @@ func (b *batch) mergeAnonymous(ctx context.Context, anonymousID, lead string) er
 		b.invalidate(lead)
 		b.touch(lead, leadscore.CauseMerge, anonymousID)
 	}
-	return b.tx.AddAlias(ctx, anonAlias(anonymousID), lead)
+	b.addAlias(anonAlias(anonymousID), lead)
+	return nil
 }
 
-// event stores a track, page or screen message as an event of its lead.
-func (b *batch) event(ctx context.Context, m *leadscore.Message) (string, bool, error) {
+// event queues a track, page or screen message as an event of its lead;
+// the flush stores it and reports through result.
+func (b *batch) event(ctx context.Context, m *leadscore.Message, result *leadscore.IngestResult) (string, error) {
 	lead, err := b.leadFor(ctx, m)
 	if err != nil {
-		return "", false, err
+		return "", err
 	}
-	ev := leadscore.StoredEvent{
+	ev := &leadscore.StoredEvent{
 		Event: leadscore.Event{ID: m.MessageID, LeadID: lead, Type: eventType(m), At: m.Timestamp.UTC(),
 			Properties: eventProperties(m), Source: m.Source, UserAgent: m.UserAgent},
 		MessageID: m.MessageID, ReceivedAt: m.ReceivedAt.UTC(), AnonymousID: m.AnonymousID,
@@ -219,22 +373,8 @@ func (b *batch) event(ctx context.Context, m *leadscore.Message) (string, bool, 
 	if b.s.isBotAgent(m.UserAgent) {
 		ev.Bot, ev.BotReason = true, "user agent on the crawler list"
 	}
-	inserted, err := b.tx.InsertEvent(ctx, &ev)
-	if err != nil || !inserted {
-		return lead, inserted, err
-	}
-	if isAnonymous(lead) {
-		return lead, true, nil // anonymous visitors are scored once they identify
-	}
-	if !b.scoring() {
-		return lead, true, nil
-	}
-	if st := b.s.cache.get(lead, b.set.gen); st != nil && !b.stale[lead] {
-		st.Apply(ev.Event)
-		b.stateTouched[lead] = true
-	}
-	b.touch(lead, leadscore.CauseEvent, ev.ID)
-	return lead, true, nil
+	b.pendingEvents = append(b.pendingEvents, pendingEvent{ev: ev, result: result})
+	return lead, nil
 }
 
 func eventType(m *leadscore.Message) string {
@@ -292,7 +432,7 @@ func (b *batch) identify(ctx context.Context, m *leadscore.Message) (string, err
 			}
 		}
 	}
-	lead, err := b.tx.Lead(ctx, id)
+	lead, err := b.lead(ctx, id)
 	switch {
 	case leadscore.CodeOf(err) == leadscore.CodeNotFound:
 		lead = &leadscore.Lead{ID: id, CreatedAt: m.Timestamp}
@@ -306,18 +446,12 @@ func (b *batch) identify(ctx context.Context, m *leadscore.Message) (string, err
 	if err := b.attachAccount(ctx, lead, acct); err != nil {
 		return "", err
 	}
-	if err := b.tx.UpsertLead(ctx, lead); err != nil {
-		return "", err
-	}
+	b.putLead(lead)
 	if m.UserID != "" {
-		if err := b.tx.AddAlias(ctx, userAlias(m.UserID), id); err != nil {
-			return "", err
-		}
+		b.addAlias(userAlias(m.UserID), id)
 	}
 	if lead.Email != "" {
-		if err := b.tx.AddAlias(ctx, emailAlias(lead.Email), id); err != nil {
-			return "", err
-		}
+		b.addAlias(emailAlias(lead.Email), id)
 	}
 	if m.AnonymousID != "" && !isAnonymous(id) {
 		if err := b.mergeAnonymous(ctx, m.AnonymousID, id); err != nil {
@@ -381,7 +515,7 @@ func (b *batch) group(ctx context.Context, m *leadscore.Message) (string, error)
 	if err != nil {
 		return "", err
 	}
-	lead, err := b.tx.Lead(ctx, id)
+	lead, err := b.lead(ctx, id)
 	if err != nil {
 		return "", err
 	}
@@ -391,9 +525,7 @@ func (b *batch) group(ctx context.Context, m *leadscore.Message) (string, error)
 	if err := b.attachAccount(ctx, lead, facts); err != nil {
 		return "", err
 	}
-	if err := b.tx.UpsertLead(ctx, lead); err != nil {
-		return "", err
-	}
+	b.putLead(lead)
 	b.invalidate(id)
 	if !isAnonymous(id) {
 		b.touch(id, leadscore.CauseAttribute, "group "+m.GroupID)
@@ -420,7 +552,8 @@ func (b *batch) aliasMsg(ctx context.Context, m *leadscore.Message) (string, err
 	} else if prev != id {
 		b.s.log.Info("alias joins two known leads; keeping both", "previous", prev, "user", id)
 	}
-	return id, b.tx.AddAlias(ctx, userAlias(m.PreviousID), id)
+	b.addAlias(userAlias(m.PreviousID), id)
+	return id, nil
 }
 
 // upsertLeads stores leads from the API or an import. A lead without an id
@@ -431,7 +564,7 @@ func (b *batch) upsertLeads(ctx context.Context, leads []leadscore.Lead) error {
 		if l.ID == "" {
 			l.ID = ingest.NormalizeEmail(l.Email)
 		}
-		old, err := b.tx.Lead(ctx, l.ID)
+		old, err := b.lead(ctx, l.ID)
 		switch {
 		case err == nil:
 			mergeLead(old, &l)
@@ -445,16 +578,10 @@ func (b *batch) upsertLeads(ctx context.Context, leads []leadscore.Lead) error {
 		if err := b.attachAccount(ctx, &l, nil); err != nil {
 			return err
 		}
-		if err := b.tx.UpsertLead(ctx, &l); err != nil {
-			return err
-		}
-		if err := b.tx.AddAlias(ctx, userAlias(l.ID), l.ID); err != nil {
-			return err
-		}
+		b.putLead(&l)
+		b.addAlias(userAlias(l.ID), l.ID)
 		if l.Email != "" {
-			if err := b.tx.AddAlias(ctx, emailAlias(l.Email), l.ID); err != nil {
-				return err
-			}
+			b.addAlias(emailAlias(l.Email), l.ID)
 		}
 		b.invalidate(l.ID)
 		b.touch(l.ID, leadscore.CauseAttribute, "lead updated")
@@ -486,74 +613,85 @@ func (b *batch) upsertAccounts(ctx context.Context, accounts []leadscore.Account
 }
 
 // scoreTouched evaluates every touched lead as of now and writes its scores
-// and ledger rows in this transaction.
+// and ledger rows in this transaction, reading and writing in bulk.
 func (b *batch) scoreTouched(ctx context.Context) error {
+	if err := b.flush(ctx); err != nil {
+		return err
+	}
 	if !b.scoring() || len(b.order) == 0 {
 		return nil
 	}
 	start := time.Now()
-	n := 0
+	ids := make([]string, 0, len(b.order))
 	for _, id := range b.order {
-		if isAnonymous(id) {
-			continue
+		if !isAnonymous(id) {
+			ids = append(ids, id)
+		}
+	}
+	entries, err := b.s.states(ctx, b, ids)
+	if err != nil {
+		return err
+	}
+	peers := map[string][]leadscore.Peer{}
+	var records []*leadscore.ScoreRecord
+	var ledger []*leadscore.LedgerEntry
+	for _, id := range ids {
+		entry := entries[id]
+		if entry == nil {
+			continue // merged away or deleted in this batch
+		}
+		if entry.account != "" && b.set.stakeWindow > 0 {
+			all, ok := peers[entry.account]
+			if !ok {
+				if all, err = b.tx.Peers(ctx, entry.account, "", b.now.Add(-b.set.stakeWindow)); err != nil {
+					return err
+				}
+				peers[entry.account] = all
+			}
+			entry.st.SetPeers(othersThan(all, id))
 		}
 		t := b.touched[id]
-		if err := b.s.rescoreLead(ctx, b, id, t); err != nil {
-			if leadscore.CodeOf(err) == leadscore.CodeNotFound {
-				continue // merged away or deleted in this batch
+		for _, ev := range entry.st.Evaluate(b.now) {
+			rec := recordOf(ev, b.now)
+			records = append(records, rec)
+			now := summaryOf(rec)
+			p, known := entry.scores[ev.Model]
+			entry.scores[ev.Model] = now
+			if known && p == now {
+				continue
 			}
-			return err
+			le := &leadscore.LedgerEntry{LeadID: id, Model: ev.Model, Version: ev.Version, At: b.now, NewScore: rec.Score,
+				NewBand: rec.Band, Cause: t.cause, CauseRef: t.ref, Qualified: rec.Qualified, Detail: ledgerDetail(t, ev)}
+			if known {
+				score := p.score
+				le.OldScore = &score
+				le.OldBand = p.band
+			}
+			ledger = append(ledger, le)
 		}
-		n++
 	}
-	b.s.cfg.Metrics.LeadsScored(n, time.Since(start))
+	if err := b.bulk.PutScores(ctx, records); err != nil {
+		return err
+	}
+	if err := b.bulk.AppendLedgerEntries(ctx, ledger); err != nil {
+		return err
+	}
+	b.s.cfg.Metrics.LeadsScored(len(ids), time.Since(start))
 	return nil
 }
 
-// rescoreLead evaluates one lead and records the result.
-func (s *Service) rescoreLead(ctx context.Context, b *batch, id string, t touch) error {
-	st, acct, err := s.stateFor(ctx, b, id)
-	if err != nil {
-		return err
-	}
-	if acct != "" && b.set.stakeWindow > 0 {
-		peers, err := b.tx.Peers(ctx, acct, id, b.now.Add(-b.set.stakeWindow))
-		if err != nil {
-			return err
-		}
-		st.SetPeers(peers)
-	}
-	evs := st.Evaluate(b.now)
-	prev, err := b.tx.Scores(ctx, id)
-	if err != nil {
-		return err
-	}
-	old := make(map[string]*leadscore.ScoreRecord, len(prev))
-	for i := range prev {
-		old[prev[i].Model] = &prev[i]
-	}
-	for _, ev := range evs {
-		rec := recordOf(ev, b.now)
-		if err := b.tx.PutScore(ctx, rec); err != nil {
-			return err
-		}
-		p := old[ev.Model]
-		if p != nil && p.Score == rec.Score && p.Band == rec.Band && p.Qualified == rec.Qualified &&
-			p.Disqualified == rec.Disqualified && p.Version == rec.Version {
-			continue
-		}
-		entry := &leadscore.LedgerEntry{LeadID: id, Model: ev.Model, Version: ev.Version, At: b.now, NewScore: rec.Score,
-			NewBand: rec.Band, Cause: t.cause, CauseRef: t.ref, Qualified: rec.Qualified, Detail: ledgerDetail(t, ev)}
-		if p != nil {
-			score := p.Score
-			entry.OldScore = &score
-			entry.OldBand = p.Band
-		}
-		if err := b.tx.AppendLedger(ctx, entry); err != nil {
-			return err
+func othersThan(peers []leadscore.Peer, lead string) []leadscore.Peer {
+	out := make([]leadscore.Peer, 0, len(peers))
+	for _, p := range peers {
+		if p.LeadID != lead {
+			out = append(out, p)
 		}
 	}
-	return nil
+	return out
+}
+
+func summaryOf(r *leadscore.ScoreRecord) scoreSummary {
+	return scoreSummary{score: r.Score, band: r.Band, version: r.Version, qualified: r.Qualified, disqualified: r.Disqualified}
 }
 
 func ledgerDetail(t touch, ev *leadscore.Evaluation) string {
@@ -580,24 +718,106 @@ func recordOf(ev *leadscore.Evaluation, now time.Time) *leadscore.ScoreRecord {
 		NextChangeAt: ev.NextChangeAt, UpdatedAt: now}
 }
 
-// stateFor returns the lead's scoring state, from the cache or built from
-// the store, and its account id.
-func (s *Service) stateFor(ctx context.Context, b *batch, id string) (*scoring.State, string, error) {
-	if st := s.cache.get(id, b.set.gen); st != nil && !b.stale[id] {
-		if e, ok := s.cache.items[id]; ok {
-			return st, e.Value.(*cached).account, nil
+// states returns the cache entries (scoring state, account, last scores)
+// of the given leads, building the missing ones from the store with one
+// read each for leads, events and scores. Leads that no longer exist are
+// absent. The entries live in the cache; a failed transaction drops every
+// state the batch touched.
+func (s *Service) states(ctx context.Context, b *batch, ids []string) (map[string]*cached, error) {
+	out := make(map[string]*cached, len(ids))
+	var build, needScores []string
+	for _, id := range ids {
+		if !b.stale[id] {
+			if e := s.cache.entry(id, b.set.gen); e != nil {
+				out[id] = e
+				b.stateTouched[id] = true
+				if e.scores == nil {
+					needScores = append(needScores, id)
+				}
+				continue
+			}
+		}
+		build = append(build, id)
+	}
+	if len(build) > 0 {
+		leads, err := b.bulk.LeadsByID(ctx, build)
+		if err != nil {
+			return nil, err
+		}
+		events, err := b.bulk.EventsOf(ctx, build)
+		if err != nil {
+			return nil, err
+		}
+		accounts := map[string]*leadscore.Account{}
+		for _, id := range build {
+			lead := leads[id]
+			if lead == nil {
+				continue
+			}
+			in := &scoring.Input{Lead: lead}
+			if lead.AccountID != "" {
+				acct, seen := accounts[lead.AccountID]
+				if !seen {
+					if acct, err = accountWithLists(ctx, b.tx, lead.AccountID); err != nil {
+						return nil, err
+					}
+					accounts[lead.AccountID] = acct
+				}
+				if acct != nil {
+					c := cloneAccount(acct)
+					in.Account = c
+				}
+			}
+			stored := events[id]
+			in.Events = make([]leadscore.Event, len(stored))
+			for i := range stored {
+				in.Events[i] = stored[i].Event
+			}
+			s.cache.put(id, lead.AccountID, b.set.gen, b.set.set.NewState(in))
+			b.stateTouched[id] = true
+			delete(b.stale, id)
+			out[id] = s.cache.entry(id, b.set.gen)
+			needScores = append(needScores, id)
 		}
 	}
-	in, err := loadInput(ctx, b.tx, id, time.Time{})
-	if err != nil {
-		return nil, "", err
+	if len(needScores) > 0 {
+		scores, err := b.bulk.ScoresOf(ctx, needScores)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range needScores {
+			e := out[id]
+			if e == nil {
+				continue
+			}
+			e.scores = make(map[string]scoreSummary, len(scores[id]))
+			for i := range scores[id] {
+				e.scores[scores[id][i].Model] = summaryOf(&scores[id][i])
+			}
+		}
 	}
-	st := b.set.set.NewState(in)
-	acct := in.Lead.AccountID
-	s.cache.put(id, acct, b.set.gen, st)
-	b.stateTouched[id] = true
-	delete(b.stale, id)
-	return st, acct, nil
+	return out, nil
+}
+
+// accountWithLists reads an account with the lists it is on; nil when the
+// lead's account does not exist.
+func accountWithLists(ctx context.Context, r leadscore.Reader, id string) (*leadscore.Account, error) {
+	acct, err := r.Account(ctx, id)
+	if leadscore.CodeOf(err) == leadscore.CodeNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if acct.Domain != "" {
+		names, priority, err := r.AccountListNames(ctx, acct.Domain)
+		if err != nil {
+			return nil, err
+		}
+		acct.Lists = append(acct.Lists, names...)
+		acct.Priority = acct.Priority || priority
+	}
+	return acct, nil
 }
 
 // loadInput reads what the engine needs about a lead. With a non-zero
@@ -610,19 +830,7 @@ func loadInput(ctx context.Context, r leadscore.Reader, id string, peersAsOf tim
 	}
 	in := &scoring.Input{Lead: lead}
 	if lead.AccountID != "" {
-		acct, err := r.Account(ctx, lead.AccountID)
-		switch {
-		case err == nil:
-			if acct.Domain != "" {
-				names, priority, err := r.AccountListNames(ctx, acct.Domain)
-				if err != nil {
-					return nil, err
-				}
-				acct.Lists = append(acct.Lists, names...)
-				acct.Priority = acct.Priority || priority
-			}
-			in.Account = acct
-		case leadscore.CodeOf(err) != leadscore.CodeNotFound:
+		if in.Account, err = accountWithLists(ctx, r, lead.AccountID); err != nil {
 			return nil, err
 		}
 	}

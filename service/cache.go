@@ -23,6 +23,16 @@ type cached struct {
 	account string
 	gen     uint64 // the active model set the state was built for
 	st      *scoring.State
+	// scores are the lead's scores as this process last committed them, so
+	// a re-score need not read them back. Nil until known.
+	scores map[string]scoreSummary
+}
+
+// scoreSummary is what decides whether a new evaluation is a ledger entry.
+type scoreSummary struct {
+	score                   float64
+	band, version           string
+	qualified, disqualified bool
 }
 
 func newStateCache(capacity int) *stateCache {
@@ -30,6 +40,14 @@ func newStateCache(capacity int) *stateCache {
 }
 
 func (c *stateCache) get(lead string, gen uint64) *scoring.State {
+	if e := c.entry(lead, gen); e != nil {
+		return e.st
+	}
+	return nil
+}
+
+// entry returns the cached entry of a lead built for generation gen.
+func (c *stateCache) entry(lead string, gen uint64) *cached {
 	el, ok := c.items[lead]
 	if !ok {
 		c.misses++
@@ -43,7 +61,7 @@ func (c *stateCache) get(lead string, gen uint64) *scoring.State {
 	}
 	c.ll.MoveToFront(el)
 	c.hits++
-	return e.st
+	return e
 }
 
 func (c *stateCache) put(lead, account string, gen uint64, st *scoring.State) {

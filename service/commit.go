@@ -129,7 +129,10 @@ func (s *Service) commitGroup(group []*request) {
 	set := s.active()
 	var b *batch
 	err := s.ws.Write(ctx, func(tx leadscore.Tx) error {
-		b = s.newBatch(tx, set)
+		var err error
+		if b, err = s.newBatch(tx, set); err != nil {
+			return err
+		}
 		for _, r := range group {
 			var err error
 			switch r.kind {

@@ -33,25 +33,31 @@ type dialect struct {
 	arrays bool
 	// ownerExpr reads the "owner" custom field of a lead row aliased l.
 	ownerExpr string
+	// bulk holds the statements of the bulk operations (bulk.go).
+	bulk *bulkQueries
 }
 
 func sqliteDialect() *dialect {
-	return &dialect{
+	d := &dialect{
 		name:         "sqlite",
 		goose:        goose.DialectSQLite3,
 		lastInsertID: true,
 		ownerExpr:    "COALESCE(json_extract(l.fields, '$.owner'), '')",
 	}
+	d.bulk = newBulkQueries(d)
+	return d
 }
 
 func postgresDialect() *dialect {
-	return &dialect{
+	d := &dialect{
 		name:      "postgres",
 		goose:     goose.DialectPostgres,
 		numbered:  true,
 		arrays:    true,
 		ownerExpr: "COALESCE(l.fields->>'owner', '')",
 	}
+	d.bulk = newBulkQueries(d)
+	return d
 }
 
 // migrationFS returns the dialect's migration files.

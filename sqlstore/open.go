@@ -61,6 +61,8 @@ type Store struct {
 	known sync.Map
 	// unprepared counts statements a transaction had to prepare itself.
 	unprepared atomic.Int64
+	// statements counts the statements run.
+	statements atomic.Int64
 }
 
 var _ leadscore.Store = (*Store)(nil)
@@ -261,10 +263,8 @@ func (s *Store) Workspace(ws leadscore.WorkspaceID) leadscore.WorkspaceStore {
 	if ws == "" {
 		ws = leadscore.DefaultWorkspace
 	}
-	return &workspace{
-		reader: reader{ws: string(ws), now: s.now, r: &runner{d: s.d, pool: s.read, unprepared: &s.unprepared}},
-		s:      s,
-	}
+	r := &runner{d: s.d, pool: s.read, unprepared: &s.unprepared, statements: &s.statements}
+	return &workspace{reader: reader{ws: string(ws), now: s.now, r: r}, s: s}
 }
 
 type workspace struct {
@@ -283,7 +283,7 @@ func (w *workspace) Write(ctx context.Context, fn func(tx leadscore.Tx) error) (
 	if err != nil {
 		return fmt.Errorf("sqlstore: begin: %w", err)
 	}
-	r := &runner{d: w.s.d, pool: w.s.write, tx: sqlTx, unprepared: &w.s.unprepared}
+	r := &runner{d: w.s.d, pool: w.s.write, tx: sqlTx, unprepared: &w.s.unprepared, statements: &w.s.statements}
 	t := &tx{reader: reader{ws: w.ws, now: w.now, r: r}}
 	committed := false
 	defer func() {

@@ -15,6 +15,23 @@ const (
 	ledgCols  = `g.seq, g.lead_id, g.model, g.version, g.at, g.old_score, g.new_score, g.old_band, g.new_band, g.cause, g.cause_ref, g.detail, g.qualified`
 )
 
+// The conflict clauses of the upserts, shared by the single statements and
+// the bulk ones (bulk.go) so that both forms store exactly the same.
+const (
+	onLeadConflict = `ON CONFLICT (workspace_id, id) DO UPDATE SET
+			email = excluded.email, first_name = excluded.first_name, last_name = excluded.last_name,
+			title = excluded.title, phone = excluded.phone, country = excluded.country, state = excluded.state,
+			city = excluded.city, source = excluded.source, account_id = excluded.account_id,
+			fields = excluded.fields, updated_at = excluded.updated_at`
+	onAliasConflict = `ON CONFLICT (workspace_id, alias) DO UPDATE SET lead_id = excluded.lead_id`
+	onEventConflict = `ON CONFLICT (workspace_id, source, message_id) DO NOTHING`
+	onScoreConflict = `ON CONFLICT (workspace_id, lead_id, model) DO UPDATE SET
+			version = excluded.version, score = excluded.score, display = excluded.display,
+			band = excluded.band, grade = excluded.grade, qualified = excluded.qualified,
+			disqualified = excluded.disqualified, evaluation = excluded.evaluation,
+			next_change_at = excluded.next_change_at, updated_at = excluded.updated_at`
+)
+
 const (
 	qEnsureWorkspace = `INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`
 
@@ -28,11 +45,7 @@ const (
 	qUpsertLead = `INSERT INTO leads (workspace_id, id, email, first_name, last_name, title, phone, country, state, city,
 			source, account_id, fields, anonymous, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (workspace_id, id) DO UPDATE SET
-			email = excluded.email, first_name = excluded.first_name, last_name = excluded.last_name,
-			title = excluded.title, phone = excluded.phone, country = excluded.country, state = excluded.state,
-			city = excluded.city, source = excluded.source, account_id = excluded.account_id,
-			fields = excluded.fields, updated_at = excluded.updated_at,
+		` + onLeadConflict + `,
 			created_at = COALESCE(CAST(? AS BIGINT), leads.created_at)`
 	qUpsertLeadReturning = qUpsertLead + ` RETURNING created_at`
 	qRaiseActivity       = `UPDATE leads SET last_activity_at = ?
@@ -49,7 +62,7 @@ const (
 	qDeleteLeadScores  = `DELETE FROM scores WHERE workspace_id = ? AND lead_id = ?`
 	qDeleteLeadLedger  = `DELETE FROM ledger WHERE workspace_id = ? AND lead_id = ?`
 	qAddAlias          = `INSERT INTO lead_aliases (workspace_id, alias, lead_id, created_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (workspace_id, alias) DO UPDATE SET lead_id = excluded.lead_id`
+		` + onAliasConflict
 
 	qAccount       = `SELECT ` + acctCols + ` FROM accounts a WHERE a.workspace_id = ? AND a.id = ?`
 	qUpsertAccount = `INSERT INTO accounts (workspace_id, id, domain, name, industry, country, employees, revenue,
@@ -69,7 +82,7 @@ const (
 	qInsertEvent = `INSERT INTO events (workspace_id, id, source, message_id, lead_id, anonymous_id, type, at,
 			received_at, properties, user_agent, bot, bot_reason)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (workspace_id, source, message_id) DO NOTHING`
+		` + onEventConflict
 	qInsertEventReturning = qInsertEvent + ` RETURNING seq`
 	qEventSeq             = `SELECT seq FROM events WHERE workspace_id = ? AND source = ? AND message_id = ?`
 	qLastActivity         = `SELECT MAX(at) FROM events WHERE workspace_id = ? AND lead_id = ? AND bot = FALSE`
@@ -79,11 +92,7 @@ const (
 	qPutScore = `INSERT INTO scores (workspace_id, lead_id, model, version, score, display, band, grade, qualified,
 			disqualified, evaluation, next_change_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (workspace_id, lead_id, model) DO UPDATE SET
-			version = excluded.version, score = excluded.score, display = excluded.display,
-			band = excluded.band, grade = excluded.grade, qualified = excluded.qualified,
-			disqualified = excluded.disqualified, evaluation = excluded.evaluation,
-			next_change_at = excluded.next_change_at, updated_at = excluded.updated_at`
+		` + onScoreConflict
 	// qDue walks the due index in (next_change_at, lead_id, model) order;
 	// qDueAfter continues after a key. The first row of a lead is its
 	// earliest time.
@@ -175,5 +184,5 @@ func staticQueries(d *dialect) []string {
 	if d.arrays {
 		qs = append(qs, qRaiseActivities)
 	}
-	return qs
+	return append(qs, d.bulk.queries()...)
 }

@@ -82,6 +82,9 @@ type runner struct {
 	// unprepared counts transaction statements that were missing from the
 	// pool's prepared set, so that a test can insist on none.
 	unprepared *atomic.Int64
+	// statements counts the statements run, each a round trip on
+	// PostgreSQL, so that a test can hold the bulk operations to a few.
+	statements *atomic.Int64
 
 	mu      sync.Mutex
 	txStmts map[string]*sql.Stmt
@@ -147,6 +150,14 @@ func (r *runner) query(ctx context.Context, q string, args ...any) (*sql.Rows, e
 	if err := bind(args); err != nil {
 		return nil, err
 	}
+	return r.queryBound(ctx, q, args...)
+}
+
+// queryBound is query for arguments that bind has already checked and
+// converted: bulk operations check each row once, before any statement
+// runs, so that a refused row leaves the transaction untouched.
+func (r *runner) queryBound(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	r.statements.Add(1)
 	s, err := r.prepared(ctx, q)
 	if err != nil {
 		return nil, r.fail(err)
@@ -164,6 +175,7 @@ func (r *runner) queryDynamic(ctx context.Context, q string, args ...any) (*sql.
 	if err := bind(args); err != nil {
 		return nil, err
 	}
+	r.statements.Add(1)
 	var rows *sql.Rows
 	var err error
 	if r.tx != nil {
@@ -181,6 +193,13 @@ func (r *runner) exec(ctx context.Context, q string, args ...any) (sql.Result, e
 	if err := bind(args); err != nil {
 		return nil, err
 	}
+	return r.execBound(ctx, q, args...)
+}
+
+// execBound is exec for arguments that bind has already checked, as
+// queryBound.
+func (r *runner) execBound(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	r.statements.Add(1)
 	s, err := r.prepared(ctx, q)
 	if err != nil {
 		return nil, r.fail(err)
@@ -234,6 +253,7 @@ func (r *runner) one(ctx context.Context, q string, args []any, dest ...any) (fo
 	if err := bind(args); err != nil {
 		return false, err
 	}
+	r.statements.Add(1)
 	s, err := r.prepared(ctx, q)
 	if err != nil {
 		return false, r.fail(err)

@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) leadscore.Store) {
 		{"Panic", testPanic},
 		{"WorkspaceIsolation", testWorkspaceIsolation},
 	}
+	tests = append(tests, bulkTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"runtime/pprof"
 
 	"github.com/leadscore/leadscore/bench"
 	"github.com/leadscore/leadscore/examples"
@@ -65,6 +67,66 @@ With no --model it uses the built-in example model.`,
 	f.IntVar(&workers, "workers", 0, "goroutines for throughput runs (0: all cores)")
 	f.IntVar(&rounds, "rounds", 1, "times each measurement goes over the data set")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	cmd.AddCommand(newBenchIngestCmd())
+	return cmd
+}
+
+func newBenchIngestCmd() *cobra.Command {
+	var (
+		opts    bench.IngestOptions
+		asJSON  bool
+		cpuProf string
+	)
+	cmd := &cobra.Command{
+		Use:   "ingest",
+		Short: "Measure the service: events/s through /v1/batch, latency, raw insert rate, reads while ingesting",
+		Long: `bench ingest starts the service in-process on a temporary SQLite database
+(or --db, a fresh PostgreSQL database or schema) with the example model
+active, serves the HTTP API on a loopback port, identifies --leads leads, then
+sends --requests /v1/batch requests of --batch tracked events from --clients
+concurrent clients. It reports sustained events/s and request latency, the
+rate of inserting the same events straight into the database without scoring
+(the difference is the cost of scoring), and the latency of reading one lead
+with its explanation at --read-rate per second while events are ingested.`,
+		Example: "  leadscore bench ingest\n  leadscore bench ingest --db 'postgres://postgres@127.0.0.1/bench?sslmode=disable' --json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cpuProf != "" {
+				pf, err := os.Create(cpuProf)
+				if err != nil {
+					return err
+				}
+				defer pf.Close()
+				if err := pprof.StartCPUProfile(pf); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
+			opts.Progress = func(phase string) { fmt.Fprintln(cmd.ErrOrStderr(), phase+"...") }
+			rep, err := bench.RunIngest(cmd.Context(), opts)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(rep)
+			}
+			rep.WriteText(cmd.OutOrStdout())
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.DSN, "db", "", "database: a postgres:// URL of an empty database or schema (default: a temporary SQLite file)")
+	f.IntVar(&opts.Leads, "leads", 100_000, "number of leads")
+	f.IntVar(&opts.Requests, "requests", 3000, "number of /v1/batch requests of tracked events")
+	f.IntVar(&opts.BatchSize, "batch", 100, "events per request")
+	f.IntVar(&opts.Clients, "clients", 8, "concurrent clients")
+	f.IntVar(&opts.ReadRate, "read-rate", 1000, "lead reads per second while ingesting")
+	f.IntVar(&opts.ReadCount, "reads", 3000, "number of lead reads")
+	f.Uint64Var(&opts.Seed, "seed", 1, "seed of the generated events")
+	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	f.StringVar(&cpuProf, "cpuprofile", "", "write a CPU profile of the run to this file (for go tool pprof)")
 	return cmd
 }
 

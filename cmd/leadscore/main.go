@@ -47,6 +47,12 @@ func newRootCmd() *cobra.Command {
 		newGenerateCmd(),
 		newDemoCmd(),
 		newBenchCmd(),
+		newServeCmd(),
+		newImportCmd(),
+		newExportCmd(),
+		newKeysCmd(),
+		newRoutingCmd(),
+		newWebhooksCmd(),
 	)
 	return root
 }

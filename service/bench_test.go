@@ -1,0 +1,81 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/leadscore/leadscore"
+	"github.com/leadscore/leadscore/examples"
+	"github.com/leadscore/leadscore/sqlstore"
+)
+
+// BenchmarkIngest sends batches of 100 track events for random leads from
+// 8 goroutines, as SDK clients do; events/s is the sustained rate with
+// scoring. LEADSCORE_BENCH_DB selects PostgreSQL.
+func BenchmarkIngest(b *testing.B) {
+	ctx := context.Background()
+	dsn := os.Getenv("LEADSCORE_BENCH_DB")
+	if dsn == "" {
+		dsn = filepath.Join(b.TempDir(), "ls.db")
+	}
+	st, err := sqlstore.Open(ctx, dsn, sqlstore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	svc, err := New(Config{Store: st, Clock: time.Now, DueInterval: time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := svc.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer svc.Close()
+	src, _ := examples.Files.ReadFile(examples.ModelFile)
+	up, err := svc.UploadModel(ctx, "m.yaml", src, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, v := range up.Versions {
+		if v.Name == "b2b-saas" {
+			if _, err := svc.ActivateModel(ctx, v.Name, v.Version); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	const leads = 10000
+	types := []string{"page.viewed", "email.opened", "email.clicked", "session.started", "form.submitted", "webinar.attended"}
+	var seq atomic.Int64
+	run := fmt.Sprint(time.Now().UnixNano())
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	per := b.N/8 + 1
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < per; i++ {
+				msgs := make([]leadscore.Message, 100)
+				for j := range msgs {
+					n := seq.Add(1)
+					msgs[j] = leadscore.Message{Kind: leadscore.MsgTrack, MessageID: fmt.Sprintf("%s-%d", run, n), Source: "bench",
+						UserID: fmt.Sprintf("u%d", (n*7919)%leads), Event: types[n%int64(len(types))],
+						Properties: map[string]any{"path": "/pricing"}, Timestamp: time.Now(), ReceivedAt: time.Now()}
+				}
+				if _, err := svc.Ingest(ctx, msgs); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+			_ = w
+		}()
+	}
+	wg.Wait()
+	b.ReportMetric(float64(per*8*100)/b.Elapsed().Seconds(), "events/s")
+}
