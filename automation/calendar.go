@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/leadscore/leadscore"
+	"github.com/leadscore/leadscore/internal/yamlfile"
 )
 
 // CalendarSpec is a business-hours calendar as written in a routing file.
@@ -58,8 +59,8 @@ func parseWeekday(s string) (time.Weekday, error) {
 			return i, nil
 		}
 	}
-	msg := fmt.Sprintf("unknown day %q (use %s)", s, orList(dayNames()))
-	if sg := suggest(s, dayNames()); sg != "" {
+	msg := fmt.Sprintf("unknown day %q (use %s)", s, yamlfile.OrList(dayNames()))
+	if sg := yamlfile.Suggest(s, dayNames()); sg != "" {
 		msg += fmt.Sprintf("; did you mean %q?", sg)
 	}
 	return 0, fmt.Errorf("%s", msg)

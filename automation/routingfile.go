@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/leadscore/leadscore"
+	"github.com/leadscore/leadscore/internal/yamlfile"
 	"github.com/leadscore/leadscore/modelfile"
 	"github.com/leadscore/leadscore/scoring"
 	"go.yaml.in/yaml/v3"
@@ -63,7 +64,7 @@ var (
 	fieldTypeChoices = []string{"string", "number", "bool", "time", "list"}
 )
 
-func routingTopHint(key string) string {
+func routingTopHint(key string, _ *yaml.Node) string {
 	switch key {
 	case "rule", "routes", "routing":
 		return "write the ordered rules under rules:"
@@ -113,13 +114,13 @@ func ParseRouting(filename string, data []byte) *RoutingResult {
 	}
 	d.root = top
 	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil && len(extra.Content) > 0 && !isNull(extra.Content[0]) {
-		d.errorf(extra.Content[0], at{}, "a routing file holds one document; this one starts a second")
+	if err := dec.Decode(&extra); err == nil && len(extra.Content) > 0 && !yamlfile.IsNull(extra.Content[0]) {
+		d.errorf(extra.Content[0], yamlfile.Path{}, "a routing file holds one document; this one starts a second")
 	} else if err != nil && !errors.Is(err, io.EOF) {
 		d.diags = append(d.diags, syntaxDiagnostic(filename, err))
 		d.errors++
 	}
-	if err := checkAliases(top); err != nil {
+	if err := yamlfile.CheckAliases(top); err != nil {
 		d.report(modelfile.Error, top.Line, top.Column, "", err.Error())
 		res.Diagnostics = d.sorted()
 		return res
@@ -141,68 +142,68 @@ func ParseRouting(filename string, data []byte) *RoutingResult {
 }
 
 func (r *routingReader) read(top *yaml.Node) {
-	f, ok := r.fields(top, at{}, "a routing file (a mapping with owners, teams and rules)", routingTopKeys, routingTopHint)
+	f, ok := r.Fields(top, yamlfile.Path{}, "a routing file (a mapping with owners, teams and rules)", routingTopKeys, routingTopHint)
 	if !ok {
 		return
 	}
 	s := r.spec
 	if e, ok := f["name"]; ok {
-		s.Name, _ = r.name(e.val, at{}.key("name"))
+		s.Name, _ = r.Name(e.Val, yamlfile.Path{}.Key("name"))
 	}
 	if e, ok := f["description"]; ok {
-		s.Description, _ = r.str(e.val, at{}.key("description"))
+		s.Description, _ = r.Str(e.Val, yamlfile.Path{}.Key("description"))
 	}
 	if e, ok := f["fields"]; ok {
-		r.declaredFields(e.val, at{}.key("fields"))
+		r.declaredFields(e.Val, yamlfile.Path{}.Key("fields"))
 	}
 	if e, ok := f["calendars"]; ok {
-		r.readCalendars(e.val, at{}.key("calendars"))
+		r.readCalendars(e.Val, yamlfile.Path{}.Key("calendars"))
 	}
 	if e, ok := f["owners"]; ok {
-		r.readOwners(e.val, at{}.key("owners"))
+		r.readOwners(e.Val, yamlfile.Path{}.Key("owners"))
 	} else {
-		r.errorf(top, at{}, "a routing file needs owners: (the people leads are assigned to)")
+		r.errorf(top, yamlfile.Path{}, "a routing file needs owners: (the people leads are assigned to)")
 	}
 	if e, ok := f["teams"]; ok {
-		r.readTeams(e.val, at{}.key("teams"))
+		r.readTeams(e.Val, yamlfile.Path{}.Key("teams"))
 	}
 	if e, ok := f["territories"]; ok {
-		r.readTerritories(e.val, at{}.key("territories"))
+		r.readTerritories(e.Val, yamlfile.Path{}.Key("territories"))
 	}
 	if e, ok := f["sla"]; ok {
-		s.SLA = r.readSLA(e.val, at{}.key("sla").owner("sla"))
+		s.SLA = r.readSLA(e.Val, yamlfile.Path{}.Key("sla").Owner("sla"))
 	}
 	if e, ok := f["rules"]; ok {
-		r.readRules(e.val, at{}.key("rules"))
+		r.readRules(e.Val, yamlfile.Path{}.Key("rules"))
 	} else {
-		r.errorf(top, at{}, "a routing file needs rules: (the ordered assignment rules)")
+		r.errorf(top, yamlfile.Path{}, "a routing file needs rules: (the ordered assignment rules)")
 	}
 	if e, ok := f["fallback"]; ok {
-		s.Fallback = r.readTarget(e.val, at{}.key("fallback").owner("fallback"))
-		r.record(e.val, at{y: "fallback"})
+		s.Fallback = r.readTarget(e.Val, yamlfile.Path{}.Key("fallback").Owner("fallback"))
+		r.record(e.Val, yamlfile.Path{Y: "fallback"})
 	}
 	r.lintUnused()
 }
 
-func (r *routingReader) declaredFields(n *yaml.Node, p at) {
-	ps, _ := r.pairs(n, p, "a mapping of fields to types, such as {lead.segment: string}")
+func (r *routingReader) declaredFields(n *yaml.Node, p yamlfile.Path) {
+	ps, _ := r.Pairs(n, p, "a mapping of fields to types, such as {lead.segment: string}")
 	for _, e := range ps {
-		k := e.key.Value
+		k := e.Key.Value
 		obj, field, ok := strings.Cut(k, ".")
 		if !ok || (obj != "lead" && obj != "account") || field == "" {
-			r.errorf(e.key, p.key(k), "%sa field is written lead.<name> or account.<name>, got %q", p.prefix(), k)
+			r.errorf(e.Key, p.Key(k), "%sa field is written lead.<name> or account.<name>, got %q", p.Prefix(), k)
 			continue
 		}
 		if scoring.IsStandardField(obj, field) {
-			r.errorf(e.key, p.key(k), "%s%s is a standard field; only custom fields are declared", p.prefix(), k)
+			r.errorf(e.Key, p.Key(k), "%s%s is a standard field; only custom fields are declared", p.Prefix(), k)
 			continue
 		}
-		t, ok := r.name(e.val, p.key(k))
+		t, ok := r.Name(e.Val, p.Key(k))
 		if !ok {
 			continue
 		}
 		if !slices.Contains(fieldTypeChoices, t) {
-			r.errorf(e.val, p.key(k), "%s%s: unknown type %q (use %s)", p.prefix(), k, t, orList(fieldTypeChoices))
+			r.errorf(e.Val, p.Key(k), "%s%s: unknown type %q (use %s)", p.Prefix(), k, t, yamlfile.OrList(fieldTypeChoices))
 			continue
 		}
 		if r.spec.Fields == nil {
@@ -213,67 +214,67 @@ func (r *routingReader) declaredFields(n *yaml.Node, p at) {
 	}
 }
 
-func (r *routingReader) readCalendars(n *yaml.Node, p at) {
-	ps, _ := r.pairs(n, p, "a mapping of calendar names to calendars")
+func (r *routingReader) readCalendars(n *yaml.Node, p yamlfile.Path) {
+	ps, _ := r.Pairs(n, p, "a mapping of calendar names to calendars")
 	for _, e := range ps {
-		name := e.key.Value
-		cp := p.key(name).owner(fmt.Sprintf("calendar %q", name))
+		name := e.Key.Value
+		cp := p.Key(name).Owner(fmt.Sprintf("calendar %q", name))
 		spec := CalendarSpec{Name: name}
 		idx := len(r.spec.Calendars)
-		r.record(e.key, at{y: fmt.Sprintf("calendars[%d]", idx)})
-		r.defNode["calendar:"+name] = e.key
-		f, ok := r.fields(e.val, cp, "a calendar such as {timezone: Europe/Berlin, hours: 09:00-17:00}", calendarKeys, nil)
+		r.record(e.Key, yamlfile.Path{Y: fmt.Sprintf("calendars[%d]", idx)})
+		r.defNode["calendar:"+name] = e.Key
+		f, ok := r.Fields(e.Val, cp, "a calendar such as {timezone: Europe/Berlin, hours: 09:00-17:00}", calendarKeys, nil)
 		if !ok {
 			continue
 		}
 		if v, ok := f["timezone"]; ok {
-			if tz, ok := r.name(v.val, cp.key("timezone")); ok {
+			if tz, ok := r.Name(v.Val, cp.Key("timezone")); ok {
 				if _, err := NewCalendar(CalendarSpec{Timezone: tz}); err != nil {
-					r.errorf(v.val, cp.key("timezone"), "%s%s", cp.key("timezone").prefix(), asProblems(err)[0].Message)
+					r.errorf(v.Val, cp.Key("timezone"), "%s%s", cp.Key("timezone").Prefix(), asProblems(err)[0].Message)
 				}
 				spec.Timezone = tz
 			}
 		} else {
-			r.errorf(e.key, cp, "%sneeds a timezone such as Europe/Berlin or UTC", cp.prefix())
+			r.errorf(e.Key, cp, "%sneeds a timezone such as Europe/Berlin or UTC", cp.Prefix())
 		}
 		if v, ok := f["days"]; ok {
-			days, nodes := r.words(v.val, cp.key("days"), "a list of days such as [mon, tue, wed, thu, fri]")
+			days, nodes := r.words(v.Val, cp.Key("days"), "a list of days such as [mon, tue, wed, thu, fri]")
 			for i, day := range days {
 				if _, err := parseWeekday(day); err != nil {
-					r.errorf(nodes[i], cp.key("days"), "%s%v", cp.key("days").prefix(), err)
+					r.errorf(nodes[i], cp.Key("days"), "%s%v", cp.Key("days").Prefix(), err)
 				}
 			}
 			if len(days) == 0 {
-				r.errorf(v.val, cp.key("days"), "%sa calendar needs at least one working day", cp.key("days").prefix())
+				r.errorf(v.Val, cp.Key("days"), "%sa calendar needs at least one working day", cp.Key("days").Prefix())
 			}
 			spec.Days = days
 		}
 		if v, ok := f["hours"]; ok {
-			hours, nodes := r.words(v.val, cp.key("hours"), "working hours such as 09:00-17:00, or a list of them")
+			hours, nodes := r.words(v.Val, cp.Key("hours"), "working hours such as 09:00-17:00, or a list of them")
 			var spans []span
 			for i, h := range hours {
 				sp, err := parseSpan(h)
 				if err != nil {
-					r.errorf(nodes[i], cp.key("hours"), "%s%v", cp.key("hours").prefix(), err)
+					r.errorf(nodes[i], cp.Key("hours"), "%s%v", cp.Key("hours").Prefix(), err)
 					continue
 				}
 				for _, prev := range spans {
 					if sp.from < prev.to && prev.from < sp.to {
-						r.errorf(nodes[i], cp.key("hours"), "%s%s overlaps %s", cp.key("hours").prefix(), sp, prev)
+						r.errorf(nodes[i], cp.Key("hours"), "%s%s overlaps %s", cp.Key("hours").Prefix(), sp, prev)
 					}
 				}
 				spans = append(spans, sp)
 			}
 			if len(hours) == 0 {
-				r.errorf(v.val, cp.key("hours"), "%sa calendar needs working hours", cp.key("hours").prefix())
+				r.errorf(v.Val, cp.Key("hours"), "%sa calendar needs working hours", cp.Key("hours").Prefix())
 			}
 			spec.Hours = hours
 		}
 		if v, ok := f["holidays"]; ok {
-			days, nodes := r.words(v.val, cp.key("holidays"), "a list of dates such as [2026-12-24, 12-25]")
+			days, nodes := r.words(v.Val, cp.Key("holidays"), "a list of dates such as [2026-12-24, 12-25]")
 			for i, h := range days {
 				if _, _, err := parseHoliday(h); err != nil {
-					r.errorf(nodes[i], cp.key("holidays"), "%s%v", cp.key("holidays").prefix(), err)
+					r.errorf(nodes[i], cp.Key("holidays"), "%s%v", cp.Key("holidays").Prefix(), err)
 				}
 			}
 			spec.Holidays = days
@@ -283,7 +284,7 @@ func (r *routingReader) readCalendars(n *yaml.Node, p at) {
 	}
 }
 
-func (r *routingReader) calendarRef(n *yaml.Node, p at) string {
+func (r *routingReader) calendarRef(n *yaml.Node, p yamlfile.Path) string {
 	name, ok := r.ref(n, p, "calendar", r.calendars)
 	if ok {
 		r.used["calendar:"+name] = true
@@ -292,38 +293,38 @@ func (r *routingReader) calendarRef(n *yaml.Node, p at) string {
 	return ""
 }
 
-func (r *routingReader) readOwners(n *yaml.Node, p at) {
-	ps, _ := r.pairs(n, p, "a mapping of owner names to their settings, such as {alice: {capacity: 20}}")
+func (r *routingReader) readOwners(n *yaml.Node, p yamlfile.Path) {
+	ps, _ := r.Pairs(n, p, "a mapping of owner names to their settings, such as {alice: {capacity: 20}}")
 	for _, e := range ps {
-		name := e.key.Value
-		op := p.key(name).owner(fmt.Sprintf("owner %q", name))
+		name := e.Key.Value
+		op := p.Key(name).Owner(fmt.Sprintf("owner %q", name))
 		o := OwnerSpec{Name: name}
-		r.record(e.key, at{y: fmt.Sprintf("owners[%d]", len(r.spec.Owners))})
+		r.record(e.Key, yamlfile.Path{Y: fmt.Sprintf("owners[%d]", len(r.spec.Owners))})
 		if strings.TrimSpace(name) == "" {
-			r.errorf(e.key, op, "owner names cannot be blank")
+			r.errorf(e.Key, op, "owner names cannot be blank")
 		}
-		f, _ := r.fields(e.val, op, "an owner's settings, such as {email: alice@example.com, capacity: 20}", ownerKeys, nil)
+		f, _ := r.Fields(e.Val, op, "an owner's settings, such as {email: alice@example.com, capacity: 20}", ownerKeys, nil)
 		if v, ok := f["email"]; ok {
-			o.Email, _ = r.name(v.val, op.key("email"))
+			o.Email, _ = r.Name(v.Val, op.Key("email"))
 		}
 		if v, ok := f["capacity"]; ok {
-			if c, ok := r.nonNegInt(v.val, op.key("capacity")); ok {
+			if c, ok := r.NonNegInt(v.Val, op.Key("capacity")); ok {
 				o.Capacity = &c
 			}
 		}
 		if v, ok := f["calendar"]; ok {
-			o.Calendar = r.calendarRef(v.val, op.key("calendar"))
+			o.Calendar = r.calendarRef(v.Val, op.Key("calendar"))
 		}
 		r.spec.Owners = append(r.spec.Owners, o)
 		r.owners = append(r.owners, name)
 		r.capacity[name] = o.Capacity
 	}
-	if isNull(n) || (resolve(n).Kind == yaml.MappingNode && len(ps) == 0) {
+	if yamlfile.IsNull(n) || (yamlfile.Resolve(n).Kind == yaml.MappingNode && len(ps) == 0) {
 		r.errorf(n, p, "owners: the mapping is empty; name at least one owner")
 	}
 }
 
-func (r *routingReader) ownerRef(n *yaml.Node, p at) string {
+func (r *routingReader) ownerRef(n *yaml.Node, p yamlfile.Path) string {
 	name, ok := r.ref(n, p, "owner", r.owners)
 	if ok {
 		return name
@@ -331,7 +332,7 @@ func (r *routingReader) ownerRef(n *yaml.Node, p at) string {
 	return ""
 }
 
-func (r *routingReader) teamRef(n *yaml.Node, p at) string {
+func (r *routingReader) teamRef(n *yaml.Node, p yamlfile.Path) string {
 	name, ok := r.ref(n, p, "team", r.teams)
 	if ok {
 		r.used["team:"+name] = true
@@ -340,33 +341,33 @@ func (r *routingReader) teamRef(n *yaml.Node, p at) string {
 	return ""
 }
 
-func (r *routingReader) readTeams(n *yaml.Node, p at) {
-	ps, _ := r.pairs(n, p, "a mapping of team names to their members, such as {sdr: [alice, bob]}")
+func (r *routingReader) readTeams(n *yaml.Node, p yamlfile.Path) {
+	ps, _ := r.Pairs(n, p, "a mapping of team names to their members, such as {sdr: [alice, bob]}")
 	for _, e := range ps {
-		name := e.key.Value
-		tp := p.key(name).owner(fmt.Sprintf("team %q", name))
-		r.record(e.key, at{y: fmt.Sprintf("teams[%d]", len(r.spec.Teams))})
-		r.defNode["team:"+name] = e.key
-		list := e.val
-		if v := resolve(e.val); v != nil && v.Kind == yaml.MappingNode {
-			f, _ := r.fields(v, tp, "a team: a list of owners, or {members: [...]}", []string{"members"}, nil)
+		name := e.Key.Value
+		tp := p.Key(name).Owner(fmt.Sprintf("team %q", name))
+		r.record(e.Key, yamlfile.Path{Y: fmt.Sprintf("teams[%d]", len(r.spec.Teams))})
+		r.defNode["team:"+name] = e.Key
+		list := e.Val
+		if v := yamlfile.Resolve(e.Val); v != nil && v.Kind == yaml.MappingNode {
+			f, _ := r.Fields(v, tp, "a team: a list of owners, or {members: [...]}", []string{"members"}, nil)
 			list = nil
 			if m, ok := f["members"]; ok {
-				list = m.val
-				tp = tp.key("members")
+				list = m.Val
+				tp = tp.Key("members")
 			}
 		}
 		t := TeamSpec{Name: name}
 		members, nodes := r.words(list, tp, "a list of owners such as [alice, bob]")
 		full := 0
 		for i, m := range members {
-			ip := tp.index(i)
+			ip := tp.Index(i)
 			if !slices.Contains(r.owners, m) {
-				r.unknown(nodes[i], at{y: ip.y, label: tp.label}, "owner", m, r.owners)
+				r.unknown(nodes[i], yamlfile.Path{Y: ip.Y, Label: tp.Label}, "owner", m, r.owners)
 				continue
 			}
 			if slices.Contains(t.Members, m) {
-				r.errorf(nodes[i], ip, "%s%s is listed twice", at{label: tp.label}.prefix(), m)
+				r.errorf(nodes[i], ip, "%s%s is listed twice", yamlfile.Path{Label: tp.Label}.Prefix(), m)
 				continue
 			}
 			if c := r.capacity[m]; c != nil && *c == 0 {
@@ -375,9 +376,9 @@ func (r *routingReader) readTeams(n *yaml.Node, p at) {
 			t.Members = append(t.Members, m)
 		}
 		if len(members) == 0 {
-			r.errorf(e.key, tp, "%sa team needs at least one member", tp.prefix())
+			r.errorf(e.Key, tp, "%sa team needs at least one member", tp.Prefix())
 		} else if full == len(t.Members) && full > 0 {
-			r.warnf(e.key, tp, "%severy member has capacity 0, so the team never takes a lead", tp.prefix())
+			r.warnf(e.Key, tp, "%severy member has capacity 0, so the team never takes a lead", tp.Prefix())
 		}
 		r.spec.Teams = append(r.spec.Teams, t)
 		r.teams = append(r.teams, name)
@@ -385,9 +386,9 @@ func (r *routingReader) readTeams(n *yaml.Node, p at) {
 }
 
 // readTarget reads {owner: x} or {team: y}.
-func (r *routingReader) readTarget(n *yaml.Node, p at) *Target {
+func (r *routingReader) readTarget(n *yaml.Node, p yamlfile.Path) *Target {
 	before := r.errors
-	f, ok := r.fields(n, p, "an owner or a team, such as {team: sdr} or {owner: alice}", targetKeys, nil)
+	f, ok := r.Fields(n, p, "an owner or a team, such as {team: sdr} or {owner: alice}", targetKeys, nil)
 	if !ok {
 		return nil
 	}
@@ -399,42 +400,42 @@ func (r *routingReader) readTarget(n *yaml.Node, p at) *Target {
 // targetFields reads owner or team from a mapping's fields; misspelt says
 // an unknown key was reported already, which then stands for the missing
 // target.
-func (r *routingReader) targetFields(n *yaml.Node, p at, f map[string]kv, t *Target, misspelt bool) {
+func (r *routingReader) targetFields(n *yaml.Node, p yamlfile.Path, f map[string]yamlfile.Entry, t *Target, misspelt bool) {
 	o, hasOwner := f["owner"]
 	tm, hasTeam := f["team"]
 	switch {
 	case hasOwner && hasTeam:
-		r.errorf(tm.key, p, "%sgive an owner or a team, not both", p.prefix())
+		r.errorf(tm.Key, p, "%sgive an owner or a team, not both", p.Prefix())
 	case !hasOwner && !hasTeam:
 		if !misspelt {
-			r.errorf(n, p, "%sneeds an owner or a team", p.prefix())
+			r.errorf(n, p, "%sneeds an owner or a team", p.Prefix())
 		}
 	case hasOwner:
-		t.Owner = r.ownerRef(o.val, p.key("owner"))
+		t.Owner = r.ownerRef(o.Val, p.Key("owner"))
 	default:
-		t.Team = r.teamRef(tm.val, p.key("team"))
+		t.Team = r.teamRef(tm.Val, p.Key("team"))
 	}
 }
 
-func (r *routingReader) readTerritories(n *yaml.Node, p at) {
-	ps, _ := r.pairs(n, p, "a mapping of territory names to territories")
+func (r *routingReader) readTerritories(n *yaml.Node, p yamlfile.Path) {
+	ps, _ := r.Pairs(n, p, "a mapping of territory names to territories")
 	for _, e := range ps {
-		name := e.key.Value
-		tp := p.key(name).owner(fmt.Sprintf("territory %q", name))
-		r.record(e.key, at{y: fmt.Sprintf("territories[%d]", len(r.spec.Territories))})
-		r.defNode["territory:"+name] = e.key
+		name := e.Key.Value
+		tp := p.Key(name).Owner(fmt.Sprintf("territory %q", name))
+		r.record(e.Key, yamlfile.Path{Y: fmt.Sprintf("territories[%d]", len(r.spec.Territories))})
+		r.defNode["territory:"+name] = e.Key
 		t := TerritorySpec{Name: name}
-		f, ok := r.fields(e.val, tp, "a territory with areas: and fallback:", territoryKeys, nil)
+		f, ok := r.Fields(e.Val, tp, "a territory with areas: and fallback:", territoryKeys, nil)
 		if ok {
 			if v, ok := f["areas"]; ok {
-				t.Areas = r.readAreas(v.val, tp.key("areas"))
+				t.Areas = r.readAreas(v.Val, tp.Key("areas"))
 			} else {
-				r.errorf(e.key, tp, "%sneeds areas: (which countries go to whom)", tp.prefix())
+				r.errorf(e.Key, tp, "%sneeds areas: (which countries go to whom)", tp.Prefix())
 			}
 			if v, ok := f["fallback"]; ok {
-				t.Fallback = r.readTarget(v.val, tp.key("fallback"))
+				t.Fallback = r.readTarget(v.Val, tp.Key("fallback"))
 			} else {
-				r.warnf(e.key, tp, "%shas no fallback: leads from places no area lists (or with no country) go on to the next rule", tp.prefix())
+				r.warnf(e.Key, tp, "%shas no fallback: leads from places no area lists (or with no country) go on to the next rule", tp.Prefix())
 			}
 		}
 		r.spec.Territories = append(r.spec.Territories, t)
@@ -442,33 +443,33 @@ func (r *routingReader) readTerritories(n *yaml.Node, p at) {
 	}
 }
 
-func (r *routingReader) readAreas(n *yaml.Node, p at) []AreaSpec {
-	ps, _ := r.pairs(n, p, "a mapping of area names to {countries: [...], team: ...}")
+func (r *routingReader) readAreas(n *yaml.Node, p yamlfile.Path) []AreaSpec {
+	ps, _ := r.Pairs(n, p, "a mapping of area names to {countries: [...], team: ...}")
 	var out []AreaSpec
 	countries, regions := map[string]string{}, map[string]string{}
 	for _, e := range ps {
-		ap := p.key(e.key.Value).owner(fmt.Sprintf("area %q", e.key.Value))
-		a := AreaSpec{Name: e.key.Value}
+		ap := p.Key(e.Key.Value).Owner(fmt.Sprintf("area %q", e.Key.Value))
+		a := AreaSpec{Name: e.Key.Value}
 		before := r.errors
-		f, ok := r.fields(e.val, ap, "an area such as {countries: [DE, AT], team: dach}", areaKeys, nil)
+		f, ok := r.Fields(e.Val, ap, "an area such as {countries: [DE, AT], team: dach}", areaKeys, nil)
 		if !ok {
 			continue
 		}
-		r.targetFields(e.key, ap, f, &a.Target, r.errors > before)
+		r.targetFields(e.Key, ap, f, &a.Target, r.errors > before)
 		check := func(key string, seen map[string]string, into *[]string) {
 			v, ok := f[key]
 			if !ok {
 				return
 			}
-			words, nodes := r.words(v.val, ap.key(key), "a list of codes such as [DE, AT]")
+			words, nodes := r.words(v.Val, ap.Key(key), "a list of codes such as [DE, AT]")
 			for i, w := range words {
 				norm := normPlace(w)
 				if key == "regions" && !strings.Contains(norm, "-") {
-					r.errorf(nodes[i], ap.key(key), "%sa region is written country-state, such as US-CA (got %q)", ap.key(key).prefix(), w)
+					r.errorf(nodes[i], ap.Key(key), "%sa region is written country-state, such as US-CA (got %q)", ap.Key(key).Prefix(), w)
 					continue
 				}
 				if prev, dup := seen[norm]; dup {
-					r.errorf(nodes[i], ap.key(key), "%s%s is already in area %q", ap.key(key).prefix(), w, prev)
+					r.errorf(nodes[i], ap.Key(key), "%s%s is already in area %q", ap.Key(key).Prefix(), w, prev)
 					continue
 				}
 				seen[norm] = a.Name
@@ -479,73 +480,73 @@ func (r *routingReader) readAreas(n *yaml.Node, p at) []AreaSpec {
 		check("regions", regions, &a.Regions)
 		if _, c := f["countries"]; !c {
 			if _, rg := f["regions"]; !rg {
-				r.errorf(e.key, ap, "%sneeds countries or regions", ap.prefix())
+				r.errorf(e.Key, ap, "%sneeds countries or regions", ap.Prefix())
 			}
 		}
 		out = append(out, a)
 	}
 	if len(ps) == 0 {
-		r.errorf(n, p, "%sthe territory has no areas", p.prefix())
+		r.errorf(n, p, "%sthe territory has no areas", p.Prefix())
 	}
 	return out
 }
 
-func (r *routingReader) readSLA(n *yaml.Node, p at) *SLASpec {
-	f, ok := r.fields(n, p, "an SLA such as {within: 4h, calendar: emea}", slaKeys, nil)
+func (r *routingReader) readSLA(n *yaml.Node, p yamlfile.Path) *SLASpec {
+	f, ok := r.Fields(n, p, "an SLA such as {within: 4h, calendar: emea}", slaKeys, nil)
 	if !ok {
 		return nil
 	}
 	s := &SLASpec{}
 	if v, ok := f["within"]; ok {
-		if dur, ok := r.duration(v.val, p.key("within")); ok {
+		if dur, ok := r.Duration(v.Val, p.Key("within")); ok {
 			if dur <= 0 {
-				r.errorf(v.val, p.key("within"), "%smust be more than zero", p.key("within").prefix())
+				r.errorf(v.Val, p.Key("within"), "%smust be more than zero", p.Key("within").Prefix())
 			}
 			s.Within = dur
 		}
-		if _, cal := f["calendar"]; cal && strings.ContainsAny(resolve(v.val).Value, "dw") {
-			r.warnf(v.val, p.key("within"), "%swith a calendar, %s counts working time, so 1d is 24 working hours (three 8-hour days); write working hours, such as 16h for two days", p.key("within").prefix(), resolve(v.val).Value)
+		if _, cal := f["calendar"]; cal && strings.ContainsAny(yamlfile.Resolve(v.Val).Value, "dw") {
+			r.warnf(v.Val, p.Key("within"), "%swith a calendar, %s counts working time, so 1d is 24 working hours (three 8-hour days); write working hours, such as 16h for two days", p.Key("within").Prefix(), yamlfile.Resolve(v.Val).Value)
 		}
 	} else {
-		r.errorf(n, p, "%sneeds within: (the working time sales has, such as 4h)", p.prefix())
+		r.errorf(n, p, "%sneeds within: (the working time sales has, such as 4h)", p.Prefix())
 	}
 	if v, ok := f["calendar"]; ok {
-		s.Calendar = r.calendarRef(v.val, p.key("calendar"))
+		s.Calendar = r.calendarRef(v.Val, p.Key("calendar"))
 	}
 	if v, ok := f["reassign"]; ok {
-		s.Reassign = r.readTarget(v.val, p.key("reassign"))
+		s.Reassign = r.readTarget(v.Val, p.Key("reassign"))
 	}
 	return s
 }
 
-func (r *routingReader) readRules(n *yaml.Node, p at) {
-	items, ok := r.list(n, p, "a list of rules")
+func (r *routingReader) readRules(n *yaml.Node, p yamlfile.Path) {
+	items, ok := r.List(n, p, "a list of rules")
 	if ok && len(items) == 0 {
 		r.errorf(n, p, "rules: the list is empty; a routing file needs at least one rule")
 	}
 	names := map[string]int{}
 	var catchAll string
 	for i, it := range items {
-		rp := p.index(i)
+		rp := p.Index(i)
 		label := fmt.Sprintf("rule %d", i+1)
-		if v := resolve(it); v != nil && v.Kind == yaml.MappingNode {
+		if v := yamlfile.Resolve(it); v != nil && v.Kind == yaml.MappingNode {
 			for k := 0; k+1 < len(v.Content); k += 2 {
-				if v.Content[k].Value == "name" && resolve(v.Content[k+1]).Kind == yaml.ScalarNode {
-					label = fmt.Sprintf("rule %q", resolve(v.Content[k+1]).Value)
+				if v.Content[k].Value == "name" && yamlfile.Resolve(v.Content[k+1]).Kind == yaml.ScalarNode {
+					label = fmt.Sprintf("rule %q", yamlfile.Resolve(v.Content[k+1]).Value)
 				}
 			}
 		}
-		rp = rp.owner(label)
+		rp = rp.Owner(label)
 		r.record(it, rp)
 		rule := r.readRule(it, rp)
 		if rule.Name != "" {
 			if line, dup := names[rule.Name]; dup {
-				r.errorf(it, rp, "%sthe name is also used by the rule at line %d", rp.prefix(), line)
+				r.errorf(it, rp, "%sthe name is also used by the rule at line %d", rp.Prefix(), line)
 			}
-			names[rule.Name] = resolve(it).Line
+			names[rule.Name] = yamlfile.Resolve(it).Line
 		}
 		if catchAll != "" {
-			r.warnf(it, rp, "%sis never reached: rule %q before it matches every qualified lead and always finds an owner", rp.prefix(), catchAll)
+			r.warnf(it, rp, "%sis never reached: rule %q before it matches every qualified lead and always finds an owner", rp.Prefix(), catchAll)
 		} else if r.catchesAll(&rule) {
 			catchAll = rule.Name
 		}
@@ -579,9 +580,9 @@ func (r *routingReader) catchesAll(rule *RouteRule) bool {
 	return false
 }
 
-func (r *routingReader) readRule(n *yaml.Node, p at) RouteRule {
+func (r *routingReader) readRule(n *yaml.Node, p yamlfile.Path) RouteRule {
 	var rule RouteRule
-	f, ok := r.fields(n, p, "a rule (a mapping with name, when and assign)", routeRuleKeys, func(k string) string {
+	f, ok := r.Fields(n, p, "a rule (a mapping with name, when and assign)", routeRuleKeys, func(k string, _ *yaml.Node) string {
 		switch k {
 		case "owner", "team", "territory", "account_owner":
 			return fmt.Sprintf("write assign: {%s: ...}", k)
@@ -594,40 +595,40 @@ func (r *routingReader) readRule(n *yaml.Node, p at) RouteRule {
 		return rule
 	}
 	if v, ok := f["name"]; ok {
-		rule.Name, _ = r.name(v.val, p.key("name"))
+		rule.Name, _ = r.Name(v.Val, p.Key("name"))
 	} else {
-		r.errorf(n, p, "%sneeds a name", p.prefix())
+		r.errorf(n, p, "%sneeds a name", p.Prefix())
 	}
 	if v, ok := f["description"]; ok {
-		rule.Description, _ = r.str(v.val, p.key("description"))
+		rule.Description, _ = r.Str(v.Val, p.Key("description"))
 	}
 	if v, ok := f["priority"]; ok {
-		rule.Priority, _ = r.boolean(v.val, p.key("priority"))
+		rule.Priority, _ = r.Boolean(v.Val, p.Key("priority"))
 	}
 	if v, ok := f["when"]; ok {
-		rule.When = r.condition(v.val, p.key("when"))
+		rule.When = r.condition(v.Val, p.Key("when"))
 	}
 	if v, ok := f["assign"]; ok {
-		rule.Assign = r.readAssign(v.val, p.key("assign"))
+		rule.Assign = r.readAssign(v.Val, p.Key("assign"))
 	} else {
-		r.errorf(n, p, "%sneeds assign: (owner, team, territory or account_owner)", p.prefix())
+		r.errorf(n, p, "%sneeds assign: (owner, team, territory or account_owner)", p.Prefix())
 	}
 	if v, ok := f["overflow"]; ok {
-		rule.Overflow = r.ownerRef(v.val, p.key("overflow"))
+		rule.Overflow = r.ownerRef(v.Val, p.Key("overflow"))
 		if rule.Assign.Owner != "" && rule.Assign.Owner == rule.Overflow {
-			r.warnf(v.val, p.key("overflow"), "%sis the rule's own owner, who is at capacity when overflow applies", p.key("overflow").prefix())
+			r.warnf(v.Val, p.Key("overflow"), "%sis the rule's own owner, who is at capacity when overflow applies", p.Key("overflow").Prefix())
 		}
 	}
 	if v, ok := f["sla"]; ok {
-		rule.SLA = r.readSLA(v.val, p.key("sla"))
+		rule.SLA = r.readSLA(v.Val, p.Key("sla"))
 	}
 	return rule
 }
 
-func (r *routingReader) readAssign(n *yaml.Node, p at) AssignSpec {
+func (r *routingReader) readAssign(n *yaml.Node, p yamlfile.Path) AssignSpec {
 	var a AssignSpec
 	before := r.errors
-	f, ok := r.fields(n, p, "an assignment such as {team: sdr}, {owner: alice}, {territory: world} or {account_owner: true}", assignKeys, nil)
+	f, ok := r.Fields(n, p, "an assignment such as {team: sdr}, {owner: alice}, {territory: world} or {account_owner: true}", assignKeys, nil)
 	if !ok {
 		return a
 	}
@@ -643,27 +644,27 @@ func (r *routingReader) readAssign(n *yaml.Node, p at) AssignSpec {
 	if len(given) > 1 || (len(given) == 0 && !misspelt) {
 		what := "nothing"
 		if len(given) > 1 {
-			what = orList(given)
+			what = yamlfile.OrList(given)
 			what = strings.Replace(what, " or ", " and ", 1)
 		}
-		r.errorf(n, p, "%sgive exactly one of owner, team, territory or account_owner (got %s)", p.prefix(), what)
+		r.errorf(n, p, "%sgive exactly one of owner, team, territory or account_owner (got %s)", p.Prefix(), what)
 	}
 	if v, ok := f["owner"]; ok {
-		a.Owner = r.ownerRef(v.val, p.key("owner"))
+		a.Owner = r.ownerRef(v.Val, p.Key("owner"))
 	}
 	if v, ok := f["team"]; ok {
-		a.Team = r.teamRef(v.val, p.key("team"))
+		a.Team = r.teamRef(v.Val, p.Key("team"))
 	}
 	if v, ok := f["territory"]; ok {
-		if name, ok := r.ref(v.val, p.key("territory"), "territory", r.territories); ok {
+		if name, ok := r.ref(v.Val, p.Key("territory"), "territory", r.territories); ok {
 			a.Territory = name
 			r.used["territory:"+name] = true
 		}
 	}
 	if v, ok := f["account_owner"]; ok {
-		if b, ok := r.boolean(v.val, p.key("account_owner")); ok {
+		if b, ok := r.Boolean(v.Val, p.Key("account_owner")); ok {
 			if !b {
-				r.errorf(v.val, p.key("account_owner"), "%sonly true makes sense here; choose another assignment instead", p.key("account_owner").prefix())
+				r.errorf(v.Val, p.Key("account_owner"), "%sonly true makes sense here; choose another assignment instead", p.Key("account_owner").Prefix())
 			}
 			a.AccountOwner = b
 		}
@@ -672,27 +673,27 @@ func (r *routingReader) readAssign(n *yaml.Node, p at) AssignSpec {
 }
 
 // condition reads a rule's when and reports errors at the offending token.
-func (r *routingReader) condition(n *yaml.Node, p at) string {
-	src, ok := r.str(n, p)
+func (r *routingReader) condition(n *yaml.Node, p yamlfile.Path) string {
+	src, ok := r.Str(n, p)
 	if !ok {
 		return ""
 	}
-	n = resolve(n)
+	n = yamlfile.Resolve(n)
 	if strings.TrimSpace(src) == "" {
-		r.errorf(n, p, "%sthe condition is empty", p.prefix())
+		r.errorf(n, p, "%sthe condition is empty", p.Prefix())
 		return ""
 	}
 	prog, err := compileRoutingCondition(src)
 	if err != nil {
 		line, col := n.Line, n.Column
 		if l, c, ok := scoring.ConditionErrorPosition(err); ok {
-			line, col = r.scalarPos(n, valueOffset(src, l, c))
+			line, col = r.src.ScalarPos(n, yamlfile.ValueOffset(src, l, c))
 		}
 		msg := scoring.ConditionErrorMessage(err)
 		if strings.Contains(msg, "unknown name") {
-			msg += fmt.Sprintf(" (routing conditions can use %s)", orList(routingVars))
+			msg += fmt.Sprintf(" (routing conditions can use %s)", yamlfile.OrList(routingVars))
 		}
-		r.report(modelfile.Error, line, col, p.y, p.prefix()+msg)
+		r.report(modelfile.Error, line, col, p.Y, p.Prefix()+msg)
 		return src
 	}
 	warned := map[string]bool{}
@@ -705,7 +706,7 @@ func (r *routingReader) condition(n *yaml.Node, p at) string {
 			continue
 		}
 		warned[full] = true
-		msg := fmt.Sprintf("%s%s: not a standard %s field and not declared under fields: — a typo?", p.prefix(), full, ref.object)
+		msg := fmt.Sprintf("%s%s: not a standard %s field and not declared under fields: — a typo?", p.Prefix(), full, ref.object)
 		known := scoring.LeadFields()
 		if ref.object == "account" {
 			known = scoring.AccountFields()
@@ -715,11 +716,11 @@ func (r *routingReader) condition(n *yaml.Node, p at) string {
 				known = append(known, fl)
 			}
 		}
-		if s := suggest(ref.field, known); s != "" {
+		if s := yamlfile.Suggest(ref.field, known); s != "" {
 			msg += fmt.Sprintf(" (did you mean %s.%s?)", ref.object, s)
 		}
-		line, col := r.scalarPos(n, refStart(src, ref))
-		r.report(modelfile.Warning, line, col, p.y, msg)
+		line, col := r.src.ScalarPos(n, refStart(src, ref))
+		r.report(modelfile.Warning, line, col, p.Y, msg)
 	}
 	return src
 }
@@ -752,7 +753,7 @@ func (r *routingReader) lintUnused() {
 		for _, name := range names {
 			if !r.used[kind+":"+name] {
 				n := r.defNode[kind+":"+name]
-				r.warnf(n, at{y: kind + "s." + name}, "%s %q is not used by any rule, SLA or owner", kind, name)
+				r.warnf(n, yamlfile.Path{Y: kind + "s." + name}, "%s %q is not used by any rule, SLA or owner", kind, name)
 			}
 		}
 	}

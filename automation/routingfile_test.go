@@ -204,7 +204,9 @@ func FuzzParseRoutingTests(f *testing.F) {
 // inside the file.
 func checkDiagnostics(t *testing.T, data []byte, ds []modelfile.Diagnostic) {
 	t.Helper()
-	lines := strings.Count(yamlBreaks.Replace(string(data)), "\n") + 1
+	// YAML counts CR, NEL, LS and PS as line breaks too.
+	breaks := strings.NewReplacer("\r\n", "\n", "\r", "\n", "\u0085", "\n", "\u2028", "\n", "\u2029", "\n")
+	lines := strings.Count(breaks.Replace(string(data)), "\n") + 1
 	for _, d := range ds {
 		if d.File != "f.yaml" || (d.Severity != modelfile.Error && d.Severity != modelfile.Warning) || d.Message == "" {
 			t.Fatalf("malformed diagnostic %+v", d)

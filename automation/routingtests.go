@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/leadscore/leadscore"
+	"github.com/leadscore/leadscore/internal/yamlfile"
 	"github.com/leadscore/leadscore/modelfile"
 	"go.yaml.in/yaml/v3"
 )
@@ -69,10 +70,10 @@ func ParseRoutingTests(filename string, data []byte) ([]RoutingCase, []modelfile
 		top = top.Content[0]
 	}
 	d.root = top
-	if err := checkAliases(top); err != nil {
+	if err := yamlfile.CheckAliases(top); err != nil {
 		return nil, []modelfile.Diagnostic{{File: filename, Line: top.Line, Column: top.Column, Severity: modelfile.Error, Message: err.Error()}}
 	}
-	f, ok := d.fields(top, at{}, "a mapping with cases:", routingTestKeys, func(k string) string {
+	f, ok := d.Fields(top, yamlfile.Path{}, "a mapping with cases:", routingTestKeys, func(k string, _ *yaml.Node) string {
 		if slices.Contains(routingTopKeys, k) {
 			return "this looks like a routing file; test it with leadscore routing test FILE, which reads FILE's .tests.yaml"
 		}
@@ -83,31 +84,31 @@ func ParseRoutingTests(filename string, data []byte) ([]RoutingCase, []modelfile
 	}
 	var now time.Time
 	if e, ok := f["now"]; ok {
-		now, _ = d.instant(e.val, at{}.key("now"))
+		now, _ = d.instant(e.Val, yamlfile.Path{}.Key("now"))
 	}
 	e, ok := f["cases"]
 	if !ok {
-		d.errorf(top, at{}, "a fixture file needs cases: (a list of cases)")
+		d.errorf(top, yamlfile.Path{}, "a fixture file needs cases: (a list of cases)")
 		return nil, d.sorted()
 	}
-	items, _ := d.list(e.val, at{}.key("cases"), "a list of cases")
+	items, _ := d.List(e.Val, yamlfile.Path{}.Key("cases"), "a list of cases")
 	if len(items) == 0 {
-		d.errorf(e.val, at{}.key("cases"), "cases: the list is empty")
+		d.errorf(e.Val, yamlfile.Path{}.Key("cases"), "cases: the list is empty")
 	}
 	var cases []RoutingCase
 	names := map[string]int{}
 	for i, it := range items {
-		p := at{}.key("cases").index(i)
+		p := yamlfile.Path{}.Key("cases").Index(i)
 		label := fmt.Sprintf("case %d", i+1)
-		if v := resolve(it); v != nil && v.Kind == yaml.MappingNode {
+		if v := yamlfile.Resolve(it); v != nil && v.Kind == yaml.MappingNode {
 			for k := 0; k+1 < len(v.Content); k += 2 {
-				if v.Content[k].Value == "name" && resolve(v.Content[k+1]).Kind == yaml.ScalarNode {
-					label = fmt.Sprintf("case %q", resolve(v.Content[k+1]).Value)
+				if v.Content[k].Value == "name" && yamlfile.Resolve(v.Content[k+1]).Kind == yaml.ScalarNode {
+					label = fmt.Sprintf("case %q", yamlfile.Resolve(v.Content[k+1]).Value)
 				}
 			}
 		}
 		before := d.errors
-		c := d.routingCase(it, p.owner(label), now)
+		c := d.routingCase(it, p.Owner(label), now)
 		if line, dup := names[c.Name]; dup && c.Name != "" {
 			d.errorf(it, p, "case %q: the name is also used by the case at line %d", c.Name, line)
 		}
@@ -119,12 +120,12 @@ func ParseRoutingTests(filename string, data []byte) ([]RoutingCase, []modelfile
 	return cases, d.sorted()
 }
 
-func (d *doc) routingCase(n *yaml.Node, p at, now time.Time) RoutingCase {
-	c := RoutingCase{File: d.file}
-	if v := resolve(n); v != nil {
+func (d *doc) routingCase(n *yaml.Node, p yamlfile.Path, now time.Time) RoutingCase {
+	c := RoutingCase{File: d.src.Name}
+	if v := yamlfile.Resolve(n); v != nil {
 		c.Line = v.Line
 	}
-	f, ok := d.fields(n, p, "a case (a mapping with name, lead, score and expect)", routingCaseKeys, nil)
+	f, ok := d.Fields(n, p, "a case (a mapping with name, lead, score and expect)", routingCaseKeys, nil)
 	if !ok {
 		return c
 	}
@@ -133,77 +134,77 @@ func (d *doc) routingCase(n *yaml.Node, p at, now time.Time) RoutingCase {
 	in.Now = now
 	in.Lead = &leadscore.Lead{ID: "test-lead"}
 	if e, ok := f["name"]; ok {
-		c.Name, _ = d.name(e.val, p.key("name"))
+		c.Name, _ = d.Name(e.Val, p.Key("name"))
 	} else {
-		d.errorf(n, p, "%sneeds a name", p.prefix())
+		d.errorf(n, p, "%sneeds a name", p.Prefix())
 	}
 	if e, ok := f["now"]; ok {
-		in.Now, _ = d.instant(e.val, p.key("now"))
+		in.Now, _ = d.instant(e.Val, p.Key("now"))
 	} else if now.IsZero() {
-		d.errorf(n, p, "%sneeds now, the instant of routing (or set now: at the top of the file)", p.prefix())
+		d.errorf(n, p, "%sneeds now, the instant of routing (or set now: at the top of the file)", p.Prefix())
 	}
 	if e, ok := f["lead"]; ok {
-		d.testLead(e.val, p.key("lead"), in.Lead)
+		d.Lead(e.Val, p.Key("lead"), "a lead (a mapping such as {country: DE, title: VP})", in.Lead, d.instant)
 	}
 	if e, ok := f["account"]; ok {
-		in.Account = d.testAccount(e.val, p.key("account"))
+		in.Account = d.testAccount(e.Val, p.Key("account"))
 		if in.Lead.AccountID == "" {
 			in.Lead.AccountID = in.Account.ID
 		}
 	}
 	if e, ok := f["model"]; ok {
-		in.Model, _ = d.name(e.val, p.key("model"))
+		in.Model, _ = d.Name(e.Val, p.Key("model"))
 	}
 	if e, ok := f["score"]; ok {
-		in.Score, _ = d.number(e.val, p.key("score"))
+		in.Score, _ = d.Number(e.Val, p.Key("score"))
 	}
 	if e, ok := f["band"]; ok {
-		in.Band, _ = d.str(e.val, p.key("band"))
+		in.Band, _ = d.Str(e.Val, p.Key("band"))
 	}
 	if e, ok := f["qualified"]; ok {
-		in.Qualified, _ = d.boolean(e.val, p.key("qualified"))
+		in.Qualified, _ = d.Boolean(e.Val, p.Key("qualified"))
 	}
 	if e, ok := f["account_owner"]; ok {
-		in.AccountOwner, _ = d.name(e.val, p.key("account_owner"))
+		in.AccountOwner, _ = d.Name(e.Val, p.Key("account_owner"))
 	}
 	if e, ok := f["account_scores"]; ok {
-		ps, _ := d.pairs(e.val, p.key("account_scores"), "a mapping of model names to scores")
+		ps, _ := d.Pairs(e.Val, p.Key("account_scores"), "a mapping of model names to scores")
 		in.AccountScores = map[string]float64{}
 		for _, s := range ps {
-			if v, ok := d.number(s.val, p.key("account_scores").key(s.key.Value)); ok {
-				in.AccountScores[s.key.Value] = v
+			if v, ok := d.Number(s.Val, p.Key("account_scores").Key(s.Key.Value)); ok {
+				in.AccountScores[s.Key.Value] = v
 			}
 		}
 	}
 	if e, ok := f["load"]; ok {
-		ps, _ := d.pairs(e.val, p.key("load"), "a mapping of owners to their open MQLs, such as {alice: 20}")
+		ps, _ := d.Pairs(e.Val, p.Key("load"), "a mapping of owners to their open MQLs, such as {alice: 20}")
 		in.Load = map[string]int{}
 		for _, s := range ps {
-			if v, ok := d.nonNegInt(s.val, p.key("load").key(s.key.Value)); ok {
-				in.Load[s.key.Value] = v
+			if v, ok := d.NonNegInt(s.Val, p.Key("load").Key(s.Key.Value)); ok {
+				in.Load[s.Key.Value] = v
 			}
 		}
 	}
 	if e, ok := f["round_robin"]; ok {
-		ps, _ := d.pairs(e.val, p.key("round_robin"), "a mapping of teams to the owner who had the last turn, such as {sdr: alice}")
+		ps, _ := d.Pairs(e.Val, p.Key("round_robin"), "a mapping of teams to the owner who had the last turn, such as {sdr: alice}")
 		in.RoundRobin = map[string]string{}
 		for _, s := range ps {
-			if v, ok := d.name(s.val, p.key("round_robin").key(s.key.Value)); ok {
-				in.RoundRobin[s.key.Value] = v
+			if v, ok := d.Name(s.Val, p.Key("round_robin").Key(s.Key.Value)); ok {
+				in.RoundRobin[s.Key.Value] = v
 			}
 		}
 	}
 	if e, ok := f["expect"]; ok {
-		c.Expect = d.routingExpect(e.val, p.key("expect"))
+		c.Expect = d.routingExpect(e.Val, p.Key("expect"))
 	} else {
-		d.errorf(n, p, "%sneeds expect: (who should get the lead)", p.prefix())
+		d.errorf(n, p, "%sneeds expect: (who should get the lead)", p.Prefix())
 	}
 	return c
 }
 
-func (d *doc) routingExpect(n *yaml.Node, p at) RoutingExpect {
+func (d *doc) routingExpect(n *yaml.Node, p yamlfile.Path) RoutingExpect {
 	var x RoutingExpect
-	f, ok := d.fields(n, p, "a mapping such as {owner: alice, rule: emea}", routingExpectKeys, nil)
+	f, ok := d.Fields(n, p, "a mapping such as {owner: alice, rule: emea}", routingExpectKeys, nil)
 	if !ok {
 		return x
 	}
@@ -212,7 +213,7 @@ func (d *doc) routingExpect(n *yaml.Node, p at) RoutingExpect {
 		if !ok {
 			return nil
 		}
-		v, ok := d.str(e.val, p.key(k))
+		v, ok := d.Str(e.Val, p.Key(k))
 		if !ok {
 			return nil
 		}
@@ -220,24 +221,24 @@ func (d *doc) routingExpect(n *yaml.Node, p at) RoutingExpect {
 	}
 	x.Owner, x.Team, x.Rule, x.Via, x.Area = text("owner"), text("team"), text("rule"), text("via"), text("area")
 	if x.Via != nil && !slices.Contains([]string{"owner", "round_robin", "territory", "account_owner", "overflow", "fallback"}, *x.Via) {
-		d.errorf(f["via"].val, p.key("via"), "%sunknown via %q (use owner, round_robin, territory, account_owner, overflow or fallback)", p.key("via").prefix(), *x.Via)
+		d.errorf(f["via"].Val, p.Key("via"), "%sunknown via %q (use owner, round_robin, territory, account_owner, overflow or fallback)", p.Key("via").Prefix(), *x.Via)
 	}
 	if e, ok := f["assigned"]; ok {
-		if v, ok := d.boolean(e.val, p.key("assigned")); ok {
+		if v, ok := d.Boolean(e.Val, p.Key("assigned")); ok {
 			x.Assigned = &v
 		}
 	}
 	if e, ok := f["sla_due"]; ok {
 		var t time.Time
-		if v := resolve(e.val); v == nil || v.Value != "none" {
-			t, _ = d.instant(e.val, p.key("sla_due"))
+		if v := yamlfile.Resolve(e.Val); v == nil || v.Value != "none" {
+			t, _ = d.instant(e.Val, p.Key("sla_due"))
 		}
 		x.SLADue = &t
 	}
 	if e, ok := f["owners"]; ok {
-		items, _ := d.list(e.val, p.key("owners"), "a list of owners, one per routing (none for no owner)")
+		items, _ := d.List(e.Val, p.Key("owners"), "a list of owners, one per routing (none for no owner)")
 		for i, it := range items {
-			if v, ok := d.name(it, p.key("owners").index(i)); ok {
+			if v, ok := d.Name(it, p.Key("owners").Index(i)); ok {
 				if v == "none" {
 					v = ""
 				}
@@ -245,15 +246,15 @@ func (d *doc) routingExpect(n *yaml.Node, p at) RoutingExpect {
 			}
 		}
 		if len(items) == 0 {
-			d.errorf(e.val, p.key("owners"), "%sthe list is empty", p.key("owners").prefix())
+			d.errorf(e.Val, p.Key("owners"), "%sthe list is empty", p.Key("owners").Prefix())
 		}
 	}
 	return x
 }
 
 // instant reads an RFC 3339 time or a date (midnight UTC).
-func (d *doc) instant(n *yaml.Node, p at) (time.Time, bool) {
-	s, ok := d.str(n, p)
+func (d *doc) instant(n *yaml.Node, p yamlfile.Path) (time.Time, bool) {
+	s, ok := d.Str(n, p)
 	if !ok {
 		return time.Time{}, false
 	}
@@ -262,110 +263,40 @@ func (d *doc) instant(n *yaml.Node, p at) (time.Time, bool) {
 			return t, true
 		}
 	}
-	d.errorf(n, p, "%sexpected a time such as 2026-11-06T16:00:00+01:00 or a date such as 2026-11-06, got %q", p.prefix(), s)
+	d.errorf(n, p, "%sexpected a time such as 2026-11-06T16:00:00+01:00 or a date such as 2026-11-06, got %q", p.Prefix(), s)
 	return time.Time{}, false
 }
 
-// anyValue decodes a free-form value as JSON ingestion would deliver it
-// (numbers as float64), so fixtures see production's types.
-func (d *doc) anyValue(n *yaml.Node, p at) (any, bool) {
-	var v any
-	if err := resolve(n).Decode(&v); err != nil {
-		d.errorf(n, p, "%s%v", p.prefix(), err)
-		return nil, false
-	}
-	return jsonLike(v), true
-}
-
-func jsonLike(v any) any {
-	switch x := v.(type) {
-	case int:
-		return float64(x)
-	case int64:
-		return float64(x)
-	case uint64:
-		return float64(x)
-	case []any:
-		for i := range x {
-			x[i] = jsonLike(x[i])
-		}
-	case map[string]any:
-		for k := range x {
-			x[k] = jsonLike(x[k])
-		}
-	}
-	return v
-}
-
-// testLead reads a lead by its JSON field names; other keys are custom
-// fields, as in model fixtures.
-func (d *doc) testLead(n *yaml.Node, p at, l *leadscore.Lead) {
-	ps, ok := d.pairs(n, p, "a lead (a mapping such as {country: DE, title: VP})")
-	if !ok {
-		return
-	}
-	set := map[string]*string{
-		"id": &l.ID, "email": &l.Email, "first_name": &l.FirstName, "last_name": &l.LastName, "title": &l.Title,
-		"phone": &l.Phone, "country": &l.Country, "state": &l.State, "city": &l.City, "source": &l.Source,
-		"account_id": &l.AccountID,
-	}
-	l.Fields = map[string]any{}
-	for _, e := range ps {
-		k := e.key.Value
-		switch {
-		case set[k] != nil:
-			*set[k], _ = d.str(e.val, p.key(k))
-		case k == "created_at":
-			l.CreatedAt, _ = d.instant(e.val, p.key(k))
-		case k == "fields":
-			d.freeFields(e.val, p.key(k), l.Fields)
-		default:
-			if v, ok := d.anyValue(e.val, p.key(k)); ok {
-				l.Fields[k] = v
-			}
-		}
-	}
-}
-
-func (d *doc) freeFields(n *yaml.Node, p at, into map[string]any) {
-	ps, _ := d.pairs(n, p, "a mapping of custom fields")
-	for _, e := range ps {
-		if v, ok := d.anyValue(e.val, p.key(e.key.Value)); ok {
-			into[e.key.Value] = v
-		}
-	}
-}
-
-func (d *doc) testAccount(n *yaml.Node, p at) *leadscore.Account {
+func (d *doc) testAccount(n *yaml.Node, p yamlfile.Path) *leadscore.Account {
 	a := &leadscore.Account{Fields: map[string]any{}}
-	ps, ok := d.pairs(n, p, "an account (a mapping such as {domain: acme.com, priority: true})")
+	ps, ok := d.Pairs(n, p, "an account (a mapping such as {domain: acme.com, priority: true})")
 	if !ok {
 		return a
 	}
 	set := map[string]*string{"id": &a.ID, "domain": &a.Domain, "name": &a.Name, "industry": &a.Industry, "country": &a.Country}
 	for _, e := range ps {
-		k := e.key.Value
-		pk := p.key(k)
+		k := e.Key.Value
+		pk := p.Key(k)
 		switch {
 		case set[k] != nil:
-			*set[k], _ = d.str(e.val, pk)
+			*set[k], _ = d.Str(e.Val, pk)
 		case k == "employees":
-			if v, ok := d.nonNegInt(e.val, pk); ok {
+			if v, ok := d.NonNegInt(e.Val, pk); ok {
 				n := int64(v)
 				a.Employees = &n
 			}
 		case k == "revenue":
-			if v, ok := d.number(e.val, pk); ok {
+			if v, ok := d.Number(e.Val, pk); ok {
 				a.Revenue = &v
 			}
 		case k == "priority":
-			a.Priority, _ = d.boolean(e.val, pk)
+			a.Priority, _ = d.Boolean(e.Val, pk)
 		case k == "lists":
-			a.Lists, _ = d.words(e.val, pk, "a list of list names")
+			a.Lists, _ = d.words(e.Val, pk, "a list of list names")
 		case k == "fields":
-			d.freeFields(e.val, pk, a.Fields)
+			d.FreeFields(e.Val, pk, a.Fields)
 		default:
-			if v, ok := d.anyValue(e.val, pk); ok {
+			if v, ok := d.AnyValue(e.Val, pk); ok {
 				a.Fields[k] = v
 			}
 		}

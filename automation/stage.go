@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/leadscore/leadscore"
+	"github.com/leadscore/leadscore/internal/yamlfile"
 )
 
 // Stage is a lead's lifecycle stage, with HubSpot's property values so that
@@ -99,8 +100,8 @@ func ParseStage(s string) (Stage, error) {
 	for _, st := range Stages() {
 		names = append(names, string(st))
 	}
-	msg := fmt.Sprintf("unknown lifecycle stage %q (use %s)", s, orList(names))
-	if sg := suggest(key, names); sg != "" {
+	msg := fmt.Sprintf("unknown lifecycle stage %q (use %s)", s, yamlfile.OrList(names))
+	if sg := yamlfile.Suggest(key, names); sg != "" {
 		msg += fmt.Sprintf("; did you mean %q?", sg)
 	}
 	return "", leadscore.Invalid("stage", "%s", msg)

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/leadscore/leadscore"
+	"github.com/leadscore/leadscore/internal/yamlfile"
 )
 
 // maxURLLength keeps stored URLs and request lines reasonable.
@@ -109,8 +110,8 @@ func (s *Subscription) Validate() error {
 		t = strings.TrimPrefix(t, EventTypePrefix)
 		matched := slices.ContainsFunc(kinds, func(k string) bool { ok, _ := path.Match(t, k); return ok })
 		if !matched {
-			msg := fmt.Sprintf("unknown event type %q (the types are %s)", t, orList(kinds))
-			if sg := suggest(t, kinds); sg != "" {
+			msg := fmt.Sprintf("unknown event type %q (the types are %s)", t, yamlfile.OrList(kinds))
+			if sg := yamlfile.Suggest(t, kinds); sg != "" {
 				msg = fmt.Sprintf("unknown event type %q; did you mean %q?", t, sg)
 			}
 			probs = append(probs, leadscore.Invalid(fmt.Sprintf("types[%d]", i), "%s", msg))

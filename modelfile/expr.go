@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/leadscore/leadscore/internal/yamlfile"
 	"github.com/leadscore/leadscore/scoring"
 	"go.yaml.in/yaml/v3"
 )
@@ -12,27 +13,27 @@ import (
 // of condition may use, and reports problems at the exact place in the
 // file: an error in the middle of a long condition points at the offending
 // token, not at the start of the line.
-func (d *docState) condition(n *yaml.Node, p at, kind scoring.EnvKind) string {
+func (d *docState) condition(n *yaml.Node, p yamlfile.Path, kind scoring.EnvKind) string {
 	d.record(n, p)
-	src, ok := d.str(n, p)
+	src, ok := d.Str(n, p)
 	if !ok {
 		return ""
 	}
-	n = resolve(n)
+	n = yamlfile.Resolve(n)
 	if strings.TrimSpace(src) == "" {
-		d.errorf(n, p, "%sthe condition is empty", p.prefix())
+		d.errorf(n, p, "%sthe condition is empty", p.Prefix())
 		return src
 	}
 	if err := scoring.CheckCondition(kind, src); err != nil {
 		line, col := n.Line, n.Column
 		if l, c, ok := scoring.ConditionErrorPosition(err); ok {
-			line, col = d.src.scalarPos(n, valueOffset(src, l, c))
+			line, col = d.src.ScalarPos(n, yamlfile.ValueOffset(src, l, c))
 		}
 		msg := scoring.ConditionErrorMessage(err)
 		if kind == scoring.LeadEnv && strings.Contains(msg, "event") && strings.Contains(src, "event") {
 			msg += " (event is only available in where, on rules with event)"
 		}
-		d.report(Error, line, col, p.y, p.prefix()+msg)
+		d.report(Error, line, col, p.Y, p.Prefix()+msg)
 		return src
 	}
 	d.checkRefs(n, p, src)
@@ -44,7 +45,7 @@ func (d *docState) condition(n *yaml.Node, p at, kind scoring.EnvKind) string {
 // misspelt field is not an error to the engine: it is simply missing on
 // every lead and the rule silently never matches. This is the only place
 // such a typo can be caught.
-func (d *docState) checkRefs(n *yaml.Node, p at, src string) {
+func (d *docState) checkRefs(n *yaml.Node, p yamlfile.Path, src string) {
 	refs, err := scoring.FieldRefs(src)
 	if err != nil {
 		return
@@ -62,12 +63,12 @@ func (d *docState) checkRefs(n *yaml.Node, p at, src string) {
 			continue
 		}
 		warned[full] = true
-		msg := fmt.Sprintf("%s%s: not a standard %s field and not declared under fields: — a typo?", p.prefix(), full, ref.Object)
-		if s := suggest(ref.Field, d.knownFields(ref.Object)); s != "" {
+		msg := fmt.Sprintf("%s%s: not a standard %s field and not declared under fields: — a typo?", p.Prefix(), full, ref.Object)
+		if s := yamlfile.Suggest(ref.Field, d.knownFields(ref.Object)); s != "" {
 			msg += fmt.Sprintf(" (did you mean %s.%s?)", ref.Object, s)
 		}
-		line, col := d.src.scalarPos(n, refStart(src, ref))
-		d.report(Warning, line, col, p.y, msg)
+		line, col := d.src.ScalarPos(n, refStart(src, ref))
+		d.report(Warning, line, col, p.Y, msg)
 	}
 }
 

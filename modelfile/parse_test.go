@@ -389,51 +389,6 @@ func TestDiagnosticString(t *testing.T) {
 	}
 }
 
-func TestSuggest(t *testing.T) {
-	known := []string{"points", "when", "where", "within", "name", "max_points", "at_least"}
-	tests := []struct{ word, want string }{
-		{"pointz", "points"},
-		{"ponits", "points"}, // a swap is one edit
-		{"wen", "when"},
-		{"atleast", "at_least"},
-		{"maxpoints", "max_points"},
-		{"banana", ""},
-		{"x", ""},
-	}
-	for _, tt := range tests {
-		if got := suggest(tt.word, known); got != tt.want {
-			t.Errorf("suggest(%q) = %q, want %q", tt.word, got, tt.want)
-		}
-	}
-}
-
-func TestScalarPosEscapes(t *testing.T) {
-	// The value of each scalar is "ab X" where X is the character whose
-	// position is asked for; the file spells the prefix differently.
-	tests := []struct {
-		name    string
-		line    string
-		offset  int
-		wantCol int
-	}{
-		{"plain", `k: ab X`, 3, 7},
-		{"double quoted hex escape", `k: "\x61b X"`, 3, 11},
-		{"double quoted unicode escape", `k: "\u0061b X"`, 3, 13},
-		{"double quoted backslash", `k: "a\\ X"`, 3, 9},
-		{"single quoted doubled quote", `k: 'a'' X'`, 3, 9},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			src := &source{name: "m.yaml", data: []byte(tt.line + "\n")}
-			root := mustNode(t, tt.line)
-			line, col := src.scalarPos(root, tt.offset)
-			if line != 1 || col != tt.wantCol {
-				t.Errorf("scalarPos = %d:%d, want 1:%d", line, col, tt.wantCol)
-			}
-		})
-	}
-}
-
 func TestLoad(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, text string) {

@@ -7,11 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/leadscore/leadscore"
+	"github.com/leadscore/leadscore/internal/yamlfile"
 	"github.com/leadscore/leadscore/quality"
 	"github.com/leadscore/leadscore/scoring"
 	"go.yaml.in/yaml/v3"
@@ -163,13 +162,11 @@ func newResult() *Result { return &Result{files: map[string]int{}} }
 
 func (r *Result) add(d Diagnostic) { r.Diagnostics = append(r.Diagnostics, d) }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 func (r *Result) parseFile(filename string, data []byte) {
 	if _, ok := r.files[filename]; !ok {
 		r.files[filename] = len(r.files)
 	}
-	src := &source{name: filename, data: data}
+	src := &yamlfile.Source{Name: filename, Data: data}
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	for {
 		var doc yaml.Node
@@ -189,10 +186,10 @@ func (r *Result) parseFile(filename string, data []byte) {
 			}
 			root = root.Content[0]
 		}
-		if isNull(root) {
+		if yamlfile.IsNull(root) {
 			continue // an empty document, e.g. after a trailing ---
 		}
-		if err := checkAliases(root); err != nil {
+		if err := yamlfile.CheckAliases(root); err != nil {
 			r.add(Diagnostic{File: filename, Line: root.Line, Column: root.Column, Severity: Error, Message: err.Error()})
 			continue
 		}
@@ -204,28 +201,9 @@ func (r *Result) parseFile(filename string, data []byte) {
 	}
 }
 
-// parserProblems are the messages of YAML's parser (as opposed to its
-// scanner). The YAML library prints their line 0-based, and for those with
-// a context it prints the line where the enclosing mapping or list starts.
-var parserProblems = []string{
-	"did not find expected ',' or ']'", "did not find expected ',' or '}'",
-	"did not find expected <document start>", "did not find expected '-' indicator",
-	"did not find expected key", "did not find expected node content",
-	"did not find expected <stream-start>", "found undefined tag handle",
-	"found incompatible YAML document", "found duplicate %YAML directive", "found duplicate %TAG directive",
-}
-
 func syntaxDiagnostic(filename string, err error) Diagnostic {
-	d := Diagnostic{File: filename, Severity: Error, Message: strings.TrimPrefix(err.Error(), "yaml: ")}
-	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-		d.Line, _ = strconv.Atoi(m[1])
-		d.Message = m[2]
-	}
-	if contains(parserProblems, d.Message) {
-		d.Line++
-	}
-	d.Message = "YAML syntax: " + d.Message
-	return d
+	line, msg := yamlfile.SyntaxError(err)
+	return Diagnostic{File: filename, Line: line, Severity: Error, Message: msg}
 }
 
 // check runs the checks that need every model of the set, then compiles
@@ -260,7 +238,7 @@ func (r *Result) check() {
 					names = append(names, n)
 				}
 				msg := fmt.Sprintf("combine: no model named %q in this set", part.Model)
-				if s := suggest(part.Model, names); s != "" {
+				if s := yamlfile.Suggest(part.Model, names); s != "" {
 					msg += fmt.Sprintf(" (did you mean %q?)", s)
 				}
 				r.docs[i].errorAt(fmt.Sprintf("combine.parts[%d].model", j), "%s", msg)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/leadscore/leadscore"
+	"github.com/leadscore/leadscore/internal/yamlfile"
 	"github.com/leadscore/leadscore/scoring"
 	"go.yaml.in/yaml/v3"
 )
@@ -90,131 +91,131 @@ func ruleHint(key string, _ *yaml.Node) string {
 
 // categoryMap reads an ordered mapping of category names to categories; the
 // YAML order is the order of the model (explanations list categories in it).
-func (d *docState) categoryMap(n *yaml.Node, p at, parent string, depth int) []leadscore.CategorySpec {
-	ps, ok := d.pairs(n, p, "a mapping of category names to categories")
+func (d *docState) categoryMap(n *yaml.Node, p yamlfile.Path, parent string, depth int) []leadscore.CategorySpec {
+	ps, ok := d.Pairs(n, p, "a mapping of category names to categories")
 	if !ok {
 		return nil
 	}
 	out := make([]leadscore.CategorySpec, 0, len(ps))
 	for i, e := range ps {
-		name := e.key.Value
-		full := joinPath(parent, name)
-		pc := at{y: p.y + "." + name, s: fmt.Sprintf("%s[%d]", p.s, i), label: fmt.Sprintf("category %q", full)}
-		d.record(e.key, pc)
-		d.record(e.key, pc.key("name"))
+		name := e.Key.Value
+		full := yamlfile.JoinPath(parent, name)
+		pc := yamlfile.Path{Y: p.Y + "." + name, S: fmt.Sprintf("%s[%d]", p.S, i), Label: fmt.Sprintf("category %q", full)}
+		d.record(e.Key, pc)
+		d.record(e.Key, pc.Key("name"))
 		switch {
 		case strings.TrimSpace(name) == "":
-			d.errorf(e.key, pc, "a category needs a name")
+			d.errorf(e.Key, pc, "a category needs a name")
 		case strings.Contains(name, "."):
-			d.errorf(e.key, pc, "%s: category names cannot contain a dot, which separates the levels of a path", pc.label)
+			d.errorf(e.Key, pc, "%s: category names cannot contain a dot, which separates the levels of a path", pc.Label)
 		}
 		out = append(out, d.category(e, pc, full, depth))
 	}
 	return out
 }
 
-func (d *docState) category(e kv, p at, full string, depth int) leadscore.CategorySpec {
-	c := leadscore.CategorySpec{Name: e.key.Value}
+func (d *docState) category(e yamlfile.Entry, p yamlfile.Path, full string, depth int) leadscore.CategorySpec {
+	c := leadscore.CategorySpec{Name: e.Key.Value}
 	if depth >= maxCategoryDepth {
-		d.errorf(e.key, p, "%s: categories nest more than %d levels deep", p.label, maxCategoryDepth)
+		d.errorf(e.Key, p, "%s: categories nest more than %d levels deep", p.Label, maxCategoryDepth)
 		return c
 	}
-	if isNull(e.val) {
-		d.errorf(e.key, p, "%s: is empty; give it rules or categories", p.label)
+	if yamlfile.IsNull(e.Val) {
+		d.errorf(e.Key, p, "%s: is empty; give it rules or categories", p.Label)
 		return c
 	}
-	f, ok := d.fields(e.val, p, "a category (a mapping with max, rules or categories)", categoryKeys, categoryHint)
+	f, ok := d.Fields(e.Val, p, "a category (a mapping with max, rules or categories)", categoryKeys, categoryHint)
 	if !ok {
 		return c
 	}
 	if v, ok := f["label"]; ok {
-		c.Label, _ = d.str(v.val, p.key("label"))
+		c.Label, _ = d.Str(v.Val, p.Key("label"))
 	}
 	if v, ok := f["max"]; ok {
-		d.record(v.val, p.key("max"))
-		if x, ok := d.number(v.val, p.key("max")); ok {
+		d.record(v.Val, p.Key("max"))
+		if x, ok := d.Number(v.Val, p.Key("max")); ok {
 			if x < 0 {
-				d.errorf(resolve(v.val), p.key("max"), "%s: a cap cannot be below zero (max: %g)", p.label, x)
+				d.errorf(yamlfile.Resolve(v.Val), p.Key("max"), "%s: a cap cannot be below zero (max: %g)", p.Label, x)
 			}
 			c.Max = &x
 		}
 	}
 	if v, ok := f["min"]; ok {
-		d.record(v.val, p.key("min"))
-		if x, ok := d.number(v.val, p.key("min")); ok {
+		d.record(v.Val, p.Key("min"))
+		if x, ok := d.Number(v.Val, p.Key("min")); ok {
 			if c.Max != nil && x > *c.Max {
-				d.errorf(resolve(v.val), p.key("min"), "%s: min (%g) is above max (%g)", p.label, x, *c.Max)
+				d.errorf(yamlfile.Resolve(v.Val), p.Key("min"), "%s: min (%g) is above max (%g)", p.Label, x, *c.Max)
 			}
 			c.Min = &x
 		}
 	}
 	if v, ok := f["half_life"]; ok {
-		c.HalfLife, _ = d.duration(v.val, p.key("half_life"))
+		c.HalfLife, _ = d.Duration(v.Val, p.Key("half_life"))
 	}
 	if v, ok := f["expire"]; ok {
-		c.Expire, _ = d.duration(v.val, p.key("expire"))
+		c.Expire, _ = d.Duration(v.Val, p.Key("expire"))
 	}
 	if v, ok := f["rules"]; ok {
-		pr := p.key("rules")
-		d.record(v.key, pr)
-		items, _ := d.list(v.val, pr, "a list of rules")
+		pr := p.Key("rules")
+		d.record(v.Key, pr)
+		items, _ := d.List(v.Val, pr, "a list of rules")
 		for j, it := range items {
-			c.Rules = append(c.Rules, d.rule(it, pr.index(j), full, j))
+			c.Rules = append(c.Rules, d.rule(it, pr.Index(j), full, j))
 		}
 	}
 	if v, ok := f["categories"]; ok {
-		pk := p.key("categories")
-		d.record(v.key, pk)
-		c.Categories = d.categoryMap(v.val, pk, full, depth+1)
+		pk := p.Key("categories")
+		d.record(v.Key, pk)
+		c.Categories = d.categoryMap(v.Val, pk, full, depth+1)
 	}
 	if len(c.Rules) == 0 && len(c.Categories) == 0 {
-		d.warnf(e.key, p, "%s: has no rules, so it never earns points", p.label)
+		d.warnf(e.Key, p, "%s: has no rules, so it never earns points", p.Label)
 	}
 	return c
 }
 
 // rule reads one rule. The rule is returned even when it has errors, so
 // that positions of later rules keep their index.
-func (d *docState) rule(n *yaml.Node, p at, category string, idx int) leadscore.RuleSpec {
+func (d *docState) rule(n *yaml.Node, p yamlfile.Path, category string, idx int) leadscore.RuleSpec {
 	var r leadscore.RuleSpec
 	label := ownerLabel(n, "rule", idx)
 	if !strings.HasPrefix(label, `rule "`) {
 		label = fmt.Sprintf("rule #%d of category %q", idx+1, category)
 	}
-	p = p.owner(label)
+	p = p.Owner(label)
 	d.record(n, p)
-	if isNull(n) {
-		d.errorf(resolve(n), p, "%s: is empty; a rule needs name, points and when or event", label)
+	if yamlfile.IsNull(n) {
+		d.errorf(yamlfile.Resolve(n), p, "%s: is empty; a rule needs name, points and when or event", label)
 		return r
 	}
-	f, ok := d.fields(n, p, "a rule (a mapping with name, points and when or event)", ruleKeys, ruleHint)
+	f, ok := d.Fields(n, p, "a rule (a mapping with name, points and when or event)", ruleKeys, ruleHint)
 	if !ok {
 		return r
 	}
-	n = resolve(n)
-	val := func(k string) (*yaml.Node, at, bool) {
+	n = yamlfile.Resolve(n)
+	val := func(k string) (*yaml.Node, yamlfile.Path, bool) {
 		e, ok := f[k]
-		pk := p.key(k)
+		pk := p.Key(k)
 		if ok {
-			d.record(e.val, pk)
+			d.record(e.Val, pk)
 		}
-		return e.val, pk, ok
+		return e.Val, pk, ok
 	}
 
 	if v, pk, ok := val("name"); ok {
-		if name, ok := d.name(v, pk); ok {
+		if name, ok := d.Name(v, pk); ok {
 			r.Name = name
 			if prev, dup := d.ruleNames[name]; dup {
-				d.errorf(resolve(v), pk, "%s: duplicate rule name (first used at line %d); rule names must be unique across the model", label, prev.Line)
+				d.errorf(yamlfile.Resolve(v), pk, "%s: duplicate rule name (first used at line %d); rule names must be unique across the model", label, prev.Line)
 			} else {
-				d.ruleNames[name] = resolve(v)
+				d.ruleNames[name] = yamlfile.Resolve(v)
 			}
 		}
 	} else if !d.typoFor(n, ruleKeys, "name") {
 		d.errorf(n, p, "%s: needs a name", label)
 	}
 	if v, pk, ok := val("label"); ok {
-		r.Label, _ = d.str(v, pk)
+		r.Label, _ = d.Str(v, pk)
 	}
 
 	var eventKey string
@@ -228,7 +229,7 @@ func (d *docState) rule(n *yaml.Node, p at, category string, idx int) leadscore.
 		r.Where = d.condition(v, pk, scoring.EventEnv)
 	}
 	if v, pk, ok := val("points"); ok {
-		r.Points, _ = d.number(v, pk)
+		r.Points, _ = d.Number(v, pk)
 	} else if !d.typoFor(n, ruleKeys, "points") {
 		what := "the points it adds (negative to take points away)"
 		if behaviour {
@@ -242,56 +243,56 @@ func (d *docState) rule(n *yaml.Node, p at, category string, idx int) leadscore.
 		if c, ok := d.enum(v, pk, "count", "every", "once", "day", "week", "month"); ok {
 			r.Count = leadscore.CountMode(c)
 		}
-		countNode, countKey = resolve(v), "count"
+		countNode, countKey = yamlfile.Resolve(v), "count"
 	}
 	if v, pk, ok := val("per"); ok {
-		d.record(v, at{y: pk.y, s: p.s + ".count", label: p.label})
+		d.record(v, yamlfile.Path{Y: pk.Y, S: p.S + ".count", Label: p.Label})
 		if countNode != nil {
-			d.errorf(resolve(v), pk, "%s: give count or per, not both", label)
+			d.errorf(yamlfile.Resolve(v), pk, "%s: give count or per, not both", label)
 		} else if c, ok := d.enum(v, pk, "period", "day", "week", "month"); ok {
 			r.Count = leadscore.CountMode(c)
 		}
-		countNode, countKey = resolve(v), "per"
+		countNode, countKey = yamlfile.Resolve(v), "per"
 	}
 	if v, pk, ok := val("skip_first"); ok {
-		r.SkipFirst, _ = d.nonNegInt(v, pk)
+		r.SkipFirst, _ = d.NonNegInt(v, pk)
 	}
 	if v, pk, ok := val("max_times"); ok {
-		r.MaxTimes, _ = d.nonNegInt(v, pk)
-		if r.MaxTimes == 0 && resolve(v).ShortTag() == "!!int" {
-			d.errorf(resolve(v), pk, "%s: max_times: 0 would never count; remove the rule or raise the limit", label)
+		r.MaxTimes, _ = d.NonNegInt(v, pk)
+		if r.MaxTimes == 0 && yamlfile.Resolve(v).ShortTag() == "!!int" {
+			d.errorf(yamlfile.Resolve(v), pk, "%s: max_times: 0 would never count; remove the rule or raise the limit", label)
 		}
 	}
 	if v, pk, ok := val("max_points"); ok {
-		if x, ok := d.number(v, pk); ok {
+		if x, ok := d.Number(v, pk); ok {
 			if x < 0 {
-				d.errorf(resolve(v), pk, "%s: max_points cannot be negative; limit a penalty with max_times instead", label)
+				d.errorf(yamlfile.Resolve(v), pk, "%s: max_points cannot be negative; limit a penalty with max_times instead", label)
 			}
 			r.MaxPoints = &x
 		}
 	}
 	var within *yaml.Node
 	if v, pk, ok := val("within"); ok {
-		r.Within, _ = d.duration(v, pk)
-		within = resolve(v)
+		r.Within, _ = d.Duration(v, pk)
+		within = yamlfile.Resolve(v)
 	}
 	if v, pk, ok := val("at_least"); ok {
-		r.AtLeast, _ = d.nonNegInt(v, pk)
+		r.AtLeast, _ = d.NonNegInt(v, pk)
 		if behaviour && within == nil {
-			d.errorf(resolve(v), pk, "%s: at_least needs within, the window the events must fall in (such as within: 7d)", label)
+			d.errorf(yamlfile.Resolve(v), pk, "%s: at_least needs within, the window the events must fall in (such as within: 7d)", label)
 		}
 	}
 	if v, pk, ok := val("then"); ok {
 		r.Then = d.then(v, pk)
 		if _, both := f["at_least"]; both && behaviour {
-			d.errorf(resolve(v), pk, "%s: a rule can be a sequence (then) or a count (at_least), not both", label)
+			d.errorf(yamlfile.Resolve(v), pk, "%s: a rule can be a sequence (then) or a count (at_least), not both", label)
 		}
 	}
 	if v, pk, ok := val("half_life"); ok {
-		r.HalfLife, _ = d.duration(v, pk)
+		r.HalfLife, _ = d.Duration(v, pk)
 	}
 	if v, pk, ok := val("expire"); ok {
-		r.Expire, _ = d.duration(v, pk)
+		r.Expire, _ = d.Duration(v, pk)
 	}
 
 	if !behaviour && !d.typoFor(n, ruleKeys, "event") && !d.typoFor(n, ruleKeys, "events") {
@@ -304,41 +305,41 @@ func (d *docState) rule(n *yaml.Node, p at, category string, idx int) leadscore.
 			if e, ok := f[k]; ok && k != "" {
 				extra = append(extra, k)
 				if first == nil {
-					first = e.key
+					first = e.Key
 				}
 			}
 		}
 		if len(extra) > 0 {
-			d.errorf(first, p, "%s: %s only apply to rules with event; a rule without event scores the lead once when its condition holds", label, orList(extra))
+			d.errorf(first, p, "%s: %s only apply to rules with event; a rule without event scores the lead once when its condition holds", label, yamlfile.OrList(extra))
 		}
 	}
 	return r
 }
 
-func (d *docState) then(n *yaml.Node, p at) *leadscore.SequenceStep {
+func (d *docState) then(n *yaml.Node, p yamlfile.Path) *leadscore.SequenceStep {
 	st := &leadscore.SequenceStep{}
-	f, ok := d.fields(n, p, "a step such as {event: demo.requested, within: 14d}", []string{"event", "events", "where", "within"}, nil)
+	f, ok := d.Fields(n, p, "a step such as {event: demo.requested, within: 14d}", []string{"event", "events", "where", "within"}, nil)
 	if !ok {
 		return st
 	}
 	var eventKey string
 	st.Events, eventKey = d.events(f, p)
 	if eventKey == "" {
-		d.errorf(resolve(n), p, "%sneeds the event that must follow (event: ...)", p.prefix())
+		d.errorf(yamlfile.Resolve(n), p, "%sneeds the event that must follow (event: ...)", p.Prefix())
 	}
 	if e, ok := f["where"]; ok {
-		st.Where = d.condition(e.val, p.key("where"), scoring.EventEnv)
+		st.Where = d.condition(e.Val, p.Key("where"), scoring.EventEnv)
 	}
 	if e, ok := f["within"]; ok {
-		d.record(e.val, p.key("within"))
-		if v, ok := d.duration(e.val, p.key("within")); ok {
+		d.record(e.Val, p.Key("within"))
+		if v, ok := d.Duration(e.Val, p.Key("within")); ok {
 			if v == 0 {
-				d.errorf(resolve(e.val), p.key("within"), "%swithin must be longer than zero", p.prefix())
+				d.errorf(yamlfile.Resolve(e.Val), p.Key("within"), "%swithin must be longer than zero", p.Prefix())
 			}
 			st.Within = v
 		}
 	} else {
-		d.errorf(resolve(n), p, "%sneeds within, how soon the follow-up must happen (such as within: 14d)", p.prefix())
+		d.errorf(yamlfile.Resolve(n), p, "%sneeds within, how soon the follow-up must happen (such as within: 14d)", p.Prefix())
 	}
 	return st
 }
@@ -347,7 +348,7 @@ func (d *docState) then(n *yaml.Node, p at) *leadscore.SequenceStep {
 // a misspelling of want; "needs points" next to "unknown field pointz (did
 // you mean points?)" would say the same thing twice.
 func (d *docState) typoFor(n *yaml.Node, known []string, want string) bool {
-	n = resolve(n)
+	n = yamlfile.Resolve(n)
 	if n == nil || n.Kind != yaml.MappingNode {
 		return false
 	}
@@ -356,7 +357,7 @@ func (d *docState) typoFor(n *yaml.Node, known []string, want string) bool {
 		if contains(known, k) {
 			continue
 		}
-		if ruleAlias(k) == want || suggest(k, known) == want {
+		if ruleAlias(k) == want || yamlfile.Suggest(k, known) == want {
 			return true
 		}
 	}
@@ -366,7 +367,7 @@ func (d *docState) typoFor(n *yaml.Node, known []string, want string) bool {
 // events reads the event patterns of a rule or sequence step, and which key
 // gave them. event and events are the same key; the plural reads better for
 // lists.
-func (d *docState) events(f map[string]kv, p at) ([]string, string) {
+func (d *docState) events(f map[string]yamlfile.Entry, p yamlfile.Path) ([]string, string) {
 	var events []string
 	var given string
 	for _, k := range []string{"event", "events"} {
@@ -374,14 +375,14 @@ func (d *docState) events(f map[string]kv, p at) ([]string, string) {
 		if !ok {
 			continue
 		}
-		pk := p.key(k)
-		d.record(e.val, at{y: pk.y, s: p.s + ".events", label: p.label})
+		pk := p.Key(k)
+		d.record(e.Val, yamlfile.Path{Y: pk.Y, S: p.S + ".events", Label: p.Label})
 		if given != "" {
-			d.errorf(e.key, pk, "%sgive event or events, not both", p.prefix())
+			d.errorf(e.Key, pk, "%sgive event or events, not both", p.Prefix())
 			continue
 		}
 		given = k
-		events, _ = d.patterns(e.val, pk)
+		events, _ = d.patterns(e.Val, pk)
 	}
 	return events, given
 }

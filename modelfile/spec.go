@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/leadscore/leadscore"
+	"github.com/leadscore/leadscore/internal/yamlfile"
 	"github.com/leadscore/leadscore/scoring"
 	"go.yaml.in/yaml/v3"
 )
@@ -35,7 +36,7 @@ func topHint(key string, val *yaml.Node) string {
 }
 
 func looksLikeCategory(n *yaml.Node) bool {
-	n = resolve(n)
+	n = yamlfile.Resolve(n)
 	if n == nil || n.Kind != yaml.MappingNode {
 		return false
 	}
@@ -59,99 +60,99 @@ func (d *docState) model(root *yaml.Node) *leadscore.ModelSpec {
 			d.diags[i].Model = s.Name
 		}
 	}()
-	top := at{}
-	f, ok := d.fields(root, top, "a model (a mapping with name, categories and so on)", topKeys, topHint)
+	top := yamlfile.Path{}
+	f, ok := d.Fields(root, top, "a model (a mapping with name, categories and so on)", topKeys, topHint)
 	if !ok {
 		return s
 	}
-	get := func(k string) (kv, at, bool) {
+	get := func(k string) (yamlfile.Entry, yamlfile.Path, bool) {
 		e, ok := f[k]
-		p := top.key(k)
+		p := top.Key(k)
 		if ok {
-			d.record(e.key, p)
+			d.record(e.Key, p)
 		}
 		return e, p, ok
 	}
 
 	if e, p, ok := get("name"); ok {
-		d.record(e.val, p)
-		if v, ok := d.name(e.val, p); ok {
+		d.record(e.Val, p)
+		if v, ok := d.Name(e.Val, p); ok {
 			s.Name = v
 		}
 	} else {
 		d.errorf(root, p, "a model needs a name (name: ...)")
 	}
 	if e, p, ok := get("description"); ok {
-		if v, ok := d.str(e.val, p); ok {
+		if v, ok := d.Str(e.Val, p); ok {
 			s.Description = v
 		}
 	}
 	s.Kind = leadscore.KindRules
 	if e, p, ok := get("kind"); ok {
-		d.record(e.val, p)
-		if v, ok := d.enum(e.val, p, "kind", "rules", "combined"); ok {
+		d.record(e.Val, p)
+		if v, ok := d.enum(e.Val, p, "kind", "rules", "combined"); ok {
 			s.Kind = leadscore.ModelKind(v)
 		}
 	}
 	s.Scale = leadscore.Scale{Min: 0, Max: 100}
 	if e, p, ok := get("scale"); ok {
-		d.scale(e.val, p)
+		d.scale(e.Val, p)
 	}
 	if e, p, ok := get("fields"); ok {
-		d.declaredFields(e.val, p)
+		d.declaredFields(e.Val, p)
 	}
 	if e, p, ok := get("qualify"); ok {
-		d.qualify(e.val, p)
+		d.qualify(e.Val, p)
 	}
 	if e, p, ok := get("bands"); ok {
-		d.bands(e.val, p)
+		d.bands(e.Val, p)
 	}
 	if e, p, ok := get("disqualified"); ok {
-		if v, ok := d.enum(e.val, p, "disqualified mode", "zero", "keep"); ok {
+		if v, ok := d.enum(e.Val, p, "disqualified mode", "zero", "keep"); ok {
 			s.Disqualified = leadscore.DisqualifyMode(v)
 		}
 	}
 	if e, p, ok := get("requirements"); ok {
-		d.requirements(e.val, p)
+		d.requirements(e.Val, p)
 		if s.Kind == leadscore.KindCombined && len(s.Requirements) > 0 {
-			d.errorf(e.key, p, "a combined model is disqualified when one of its parts is; put requirements in the models it combines")
+			d.errorf(e.Key, p, "a combined model is disqualified when one of its parts is; put requirements in the models it combines")
 		}
 	}
 	if e, p, ok := get("prefix"); ok {
-		d.prefix(e.val, p)
+		d.prefix(e.Val, p)
 	}
 	if e, p, ok := get("categories"); ok {
-		s.Categories = d.categoryMap(e.val, p, "", 0)
+		s.Categories = d.categoryMap(e.Val, p, "", 0)
 		if s.Kind == leadscore.KindCombined && len(s.Categories) > 0 {
-			d.errorf(e.key, p, "a combined model takes its points from the models it combines and cannot have categories")
+			d.errorf(e.Key, p, "a combined model takes its points from the models it combines and cannot have categories")
 		}
 	}
 	if e, p, ok := get("grade"); ok {
 		d.grade(e, p)
 	}
 	if e, p, ok := get("decay"); ok {
-		d.decay(e.val, p)
+		d.decay(e.Val, p)
 		if s.Kind == leadscore.KindCombined {
-			d.errorf(e.key, p, "a combined model follows the scores of its parts; put decay in the models it combines")
+			d.errorf(e.Key, p, "a combined model follows the scores of its parts; put decay in the models it combines")
 		}
 	}
 	if e, p, ok := get("signals"); ok {
-		d.signals(e.val, p)
+		d.signals(e.Val, p)
 	}
 	if e, p, ok := get("quality"); ok {
-		d.quality(e.val, p)
+		d.quality(e.Val, p)
 	}
 	e, p, ok := get("combine")
 	switch {
 	case ok && s.Kind != leadscore.KindCombined:
-		d.errorf(e.key, p, "combine is only for combined models: add kind: combined, or remove combine")
+		d.errorf(e.Key, p, "combine is only for combined models: add kind: combined, or remove combine")
 	case ok:
-		d.combine(e.val, p)
+		d.combine(e.Val, p)
 	case s.Kind == leadscore.KindCombined:
 		d.errorf(root, p, "a combined model needs combine: {parts: {model: weight, ...}}")
 	}
 	if e, p, ok := get("account_score"); ok {
-		d.accountScore(e.val, p)
+		d.accountScore(e.Val, p)
 	}
 	// Lints judge the design of a model; on a model that does not parse
 	// cleanly they would judge something the author did not write.
@@ -161,23 +162,23 @@ func (d *docState) model(root *yaml.Node) *leadscore.ModelSpec {
 	return s
 }
 
-func (d *docState) scale(n *yaml.Node, p at) {
-	f, ok := d.fields(n, p, "a mapping such as {min: 0, max: 100}", []string{"min", "max"}, nil)
+func (d *docState) scale(n *yaml.Node, p yamlfile.Path) {
+	f, ok := d.Fields(n, p, "a mapping such as {min: 0, max: 100}", []string{"min", "max"}, nil)
 	if !ok {
 		return
 	}
 	sc := d.spec.Scale
 	good := true
 	if e, ok := f["min"]; ok {
-		sc.Min, ok = d.number(e.val, p.key("min"))
+		sc.Min, ok = d.Number(e.Val, p.Key("min"))
 		good = good && ok
 	}
 	if e, ok := f["max"]; ok {
-		sc.Max, ok = d.number(e.val, p.key("max"))
+		sc.Max, ok = d.Number(e.Val, p.Key("max"))
 		good = good && ok
 	}
 	if good && sc.Max <= sc.Min {
-		d.errorf(resolve(n), p, "scale: max (%g) must be greater than min (%g)", sc.Max, sc.Min)
+		d.errorf(yamlfile.Resolve(n), p, "scale: max (%g) must be greater than min (%g)", sc.Max, sc.Min)
 		return
 	}
 	if good {
@@ -189,17 +190,17 @@ func (d *docState) inScale(v float64) bool {
 	return v >= d.spec.Scale.Min && v <= d.spec.Scale.Max
 }
 
-func (d *docState) qualify(n *yaml.Node, p at) {
-	f, ok := d.fields(n, p, "a mapping such as {mql: 70}", []string{"mql"}, nil)
+func (d *docState) qualify(n *yaml.Node, p yamlfile.Path) {
+	f, ok := d.Fields(n, p, "a mapping such as {mql: 70}", []string{"mql"}, nil)
 	if !ok {
 		return
 	}
 	if e, ok := f["mql"]; ok {
-		pm := p.key("mql")
-		d.record(e.val, pm)
-		if v, ok := d.number(e.val, pm); ok {
+		pm := p.Key("mql")
+		d.record(e.Val, pm)
+		if v, ok := d.Number(e.Val, pm); ok {
 			if !d.inScale(v) {
-				d.errorf(resolve(e.val), pm, "qualify.mql: %g is outside the scale %g..%g", v, d.spec.Scale.Min, d.spec.Scale.Max)
+				d.errorf(yamlfile.Resolve(e.Val), pm, "qualify.mql: %g is outside the scale %g..%g", v, d.spec.Scale.Min, d.spec.Scale.Max)
 				return
 			}
 			d.spec.MQL = &v
@@ -210,8 +211,8 @@ func (d *docState) qualify(n *yaml.Node, p at) {
 // bands reads name -> minimum. Bands are sorted highest first, and a "cold"
 // band is added at the bottom of the scale when no band starts there, so
 // that every score has a band.
-func (d *docState) bands(n *yaml.Node, p at) {
-	ps, ok := d.pairs(n, p, "a mapping of band names to minimum scores, such as {hot: 70, warm: 40}")
+func (d *docState) bands(n *yaml.Node, p yamlfile.Path) {
+	ps, ok := d.Pairs(n, p, "a mapping of band names to minimum scores, such as {hot: 70, warm: 40}")
 	if !ok {
 		return
 	}
@@ -221,21 +222,21 @@ func (d *docState) bands(n *yaml.Node, p at) {
 	}
 	var bs []band
 	for _, e := range ps {
-		pb := p.key(e.key.Value)
-		name := e.key.Value
+		pb := p.Key(e.Key.Value)
+		name := e.Key.Value
 		if strings.TrimSpace(name) == "" {
-			d.errorf(e.key, pb, "bands: a band needs a name")
+			d.errorf(e.Key, pb, "bands: a band needs a name")
 			continue
 		}
-		v, ok := d.number(e.val, pb)
+		v, ok := d.Number(e.Val, pb)
 		if !ok {
 			continue
 		}
 		if !d.inScale(v) {
-			d.errorf(resolve(e.val), pb, "bands: %s starts at %g, outside the scale %g..%g", name, v, d.spec.Scale.Min, d.spec.Scale.Max)
+			d.errorf(yamlfile.Resolve(e.Val), pb, "bands: %s starts at %g, outside the scale %g..%g", name, v, d.spec.Scale.Min, d.spec.Scale.Max)
 			continue
 		}
-		bs = append(bs, band{leadscore.Band{Name: name, Min: v}, resolve(e.val)})
+		bs = append(bs, band{leadscore.Band{Name: name, Min: v}, yamlfile.Resolve(e.Val)})
 	}
 	slices.SortStableFunc(bs, func(a, b band) int {
 		switch {
@@ -248,46 +249,46 @@ func (d *docState) bands(n *yaml.Node, p at) {
 	})
 	for i := 1; i < len(bs); i++ {
 		if bs[i].Min == bs[i-1].Min {
-			d.errorf(bs[i].node, p.key(bs[i].Name), "bands: %s and %s both start at %g; each band needs its own minimum", bs[i-1].Name, bs[i].Name, bs[i].Min)
+			d.errorf(bs[i].node, p.Key(bs[i].Name), "bands: %s and %s both start at %g; each band needs its own minimum", bs[i-1].Name, bs[i].Name, bs[i].Min)
 		}
 	}
 	if len(bs) > 0 && bs[len(bs)-1].Min > d.spec.Scale.Min {
 		if slices.ContainsFunc(bs, func(b band) bool { return b.Name == "cold" }) {
-			d.errorf(resolve(n), p, "bands: no band starts at the bottom of the scale (%g); start the lowest band there", d.spec.Scale.Min)
+			d.errorf(yamlfile.Resolve(n), p, "bands: no band starts at the bottom of the scale (%g); start the lowest band there", d.spec.Scale.Min)
 		} else {
-			bs = append(bs, band{leadscore.Band{Name: "cold", Min: d.spec.Scale.Min}, resolve(n)})
+			bs = append(bs, band{leadscore.Band{Name: "cold", Min: d.spec.Scale.Min}, yamlfile.Resolve(n)})
 		}
 	}
 	for i, b := range bs {
 		d.spec.Bands = append(d.spec.Bands, b.Band)
-		d.record(b.node, at{y: p.key(b.Name).y, s: fmt.Sprintf("bands[%d]", i)})
+		d.record(b.node, yamlfile.Path{Y: p.Key(b.Name).Y, S: fmt.Sprintf("bands[%d]", i)})
 	}
 }
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-func (d *docState) declaredFields(n *yaml.Node, p at) {
-	ps, ok := d.pairs(n, p, `a mapping of fields to types, such as {lead.age: number}`)
+func (d *docState) declaredFields(n *yaml.Node, p yamlfile.Path) {
+	ps, ok := d.Pairs(n, p, `a mapping of fields to types, such as {lead.age: number}`)
 	if !ok {
 		return
 	}
 	types := []string{"string", "number", "bool", "time", "list"}
 	for _, e := range ps {
-		key := e.key.Value
-		pf := p.key(key)
+		key := e.Key.Value
+		pf := p.Key(key)
 		object, field, _ := strings.Cut(key, ".")
 		switch {
 		case object != "lead" && object != "account":
-			d.errorf(e.key, pf, "fields: %q must start with lead. or account.", key)
+			d.errorf(e.Key, pf, "fields: %q must start with lead. or account.", key)
 			continue
 		case !identRE.MatchString(field):
-			d.errorf(e.key, pf, "fields: %q is not a usable field name (letters, digits and _, not starting with a digit)", key)
+			d.errorf(e.Key, pf, "fields: %q is not a usable field name (letters, digits and _, not starting with a digit)", key)
 			continue
 		case scoring.IsStandardField(object, field):
-			d.errorf(e.key, pf, "fields: %s is a standard field; declare only custom fields", key)
+			d.errorf(e.Key, pf, "fields: %s is a standard field; declare only custom fields", key)
 			continue
 		}
-		if t, ok := d.enum(e.val, pf, "field type", types...); ok {
+		if t, ok := d.enum(e.Val, pf, "field type", types...); ok {
 			d.declared[key] = leadscore.FieldType(t)
 			if d.spec.Fields == nil {
 				d.spec.Fields = map[string]leadscore.FieldType{}
@@ -300,10 +301,10 @@ func (d *docState) declaredFields(n *yaml.Node, p at) {
 // ownerLabel names an item of a list by its name: key when it has one, so
 // that messages say `requirement "adult"` rather than "requirements[0]".
 func ownerLabel(n *yaml.Node, kind string, i int) string {
-	n = resolve(n)
+	n = yamlfile.Resolve(n)
 	if n != nil && n.Kind == yaml.MappingNode {
 		for j := 0; j+1 < len(n.Content); j += 2 {
-			k, v := n.Content[j], resolve(n.Content[j+1])
+			k, v := n.Content[j], yamlfile.Resolve(n.Content[j+1])
 			if k.Value == "name" && v != nil && v.Kind == yaml.ScalarNode && strings.TrimSpace(v.Value) != "" {
 				return fmt.Sprintf("%s %q", kind, v.Value)
 			}
@@ -312,114 +313,114 @@ func ownerLabel(n *yaml.Node, kind string, i int) string {
 	return fmt.Sprintf("%s #%d", kind, i+1)
 }
 
-func (d *docState) requirements(n *yaml.Node, p at) {
-	items, ok := d.list(n, p, "a list of requirements")
+func (d *docState) requirements(n *yaml.Node, p yamlfile.Path) {
+	items, ok := d.List(n, p, "a list of requirements")
 	if !ok {
 		return
 	}
 	seen := map[string]*yaml.Node{}
 	for i, it := range items {
-		pi := p.index(i).owner(ownerLabel(it, "requirement", i))
+		pi := p.Index(i).Owner(ownerLabel(it, "requirement", i))
 		d.record(it, pi)
-		f, ok := d.fields(it, pi, "a requirement {name, when, reason}", []string{"name", "when", "reason"}, nil)
+		f, ok := d.Fields(it, pi, "a requirement {name, when, reason}", []string{"name", "when", "reason"}, nil)
 		if !ok {
 			d.spec.Requirements = append(d.spec.Requirements, leadscore.Requirement{})
 			continue
 		}
 		var r leadscore.Requirement
 		if e, ok := f["name"]; ok {
-			if v, ok := d.name(e.val, pi.key("name")); ok {
+			if v, ok := d.Name(e.Val, pi.Key("name")); ok {
 				r.Name = v
 				if prev, dup := seen[v]; dup {
-					d.errorf(resolve(e.val), pi.key("name"), "%sduplicate requirement name (first used at line %d)", pi.prefix(), prev.Line)
+					d.errorf(yamlfile.Resolve(e.Val), pi.Key("name"), "%sduplicate requirement name (first used at line %d)", pi.Prefix(), prev.Line)
 				}
-				seen[v] = resolve(e.val)
+				seen[v] = yamlfile.Resolve(e.Val)
 			}
 		} else {
-			d.errorf(resolve(it), pi, "%sneeds a name", pi.prefix())
+			d.errorf(yamlfile.Resolve(it), pi, "%sneeds a name", pi.Prefix())
 		}
 		if e, ok := f["when"]; ok {
-			r.When = d.condition(e.val, pi.key("when"), scoring.LeadEnv)
+			r.When = d.condition(e.Val, pi.Key("when"), scoring.LeadEnv)
 		} else {
-			d.errorf(resolve(it), pi, "%sneeds a condition (when: ...) that a lead must meet", pi.prefix())
+			d.errorf(yamlfile.Resolve(it), pi, "%sneeds a condition (when: ...) that a lead must meet", pi.Prefix())
 		}
 		if e, ok := f["reason"]; ok {
-			r.Reason, _ = d.str(e.val, pi.key("reason"))
+			r.Reason, _ = d.Str(e.Val, pi.Key("reason"))
 		}
 		d.spec.Requirements = append(d.spec.Requirements, r)
 	}
 }
 
-func (d *docState) prefix(n *yaml.Node, p at) {
-	items, ok := d.list(n, p, "a list of prefix rules")
+func (d *docState) prefix(n *yaml.Node, p yamlfile.Path) {
+	items, ok := d.List(n, p, "a list of prefix rules")
 	if !ok {
 		return
 	}
 	var catchAll *yaml.Node
 	for i, it := range items {
-		pi := p.index(i).owner(fmt.Sprintf("prefix #%d", i+1))
+		pi := p.Index(i).Owner(fmt.Sprintf("prefix #%d", i+1))
 		d.record(it, pi)
 		var r leadscore.PrefixRule
-		f, ok := d.fields(it, pi, "a prefix rule {digit, when, label}", []string{"digit", "when", "label"}, nil)
+		f, ok := d.Fields(it, pi, "a prefix rule {digit, when, label}", []string{"digit", "when", "label"}, nil)
 		if !ok {
 			d.spec.Prefix = append(d.spec.Prefix, r)
 			continue
 		}
 		if catchAll != nil {
-			d.warnf(resolve(it), pi, "%sis never used: prefix #%d at line %d has no condition and always wins", pi.prefix(), i, catchAll.Line)
+			d.warnf(yamlfile.Resolve(it), pi, "%sis never used: prefix #%d at line %d has no condition and always wins", pi.Prefix(), i, catchAll.Line)
 		}
 		if e, ok := f["digit"]; ok {
-			d.record(e.val, pi.key("digit"))
-			if v, ok := d.integer(e.val, pi.key("digit")); ok {
+			d.record(e.Val, pi.Key("digit"))
+			if v, ok := d.Integer(e.Val, pi.Key("digit")); ok {
 				if v < 0 || v > 9 {
-					d.errorf(resolve(e.val), pi.key("digit"), "%sdigit must be 0 to 9, got %d", pi.prefix(), v)
+					d.errorf(yamlfile.Resolve(e.Val), pi.Key("digit"), "%sdigit must be 0 to 9, got %d", pi.Prefix(), v)
 				}
 				r.Digit = v
 			}
 		} else {
-			d.errorf(resolve(it), pi, "%sneeds a digit (0 to 9)", pi.prefix())
+			d.errorf(yamlfile.Resolve(it), pi, "%sneeds a digit (0 to 9)", pi.Prefix())
 		}
 		if e, ok := f["when"]; ok {
-			r.When = d.condition(e.val, pi.key("when"), scoring.LeadEnv)
+			r.When = d.condition(e.Val, pi.Key("when"), scoring.LeadEnv)
 		} else if catchAll == nil {
-			catchAll = resolve(it)
+			catchAll = yamlfile.Resolve(it)
 		}
 		if e, ok := f["label"]; ok {
-			r.Label, _ = d.str(e.val, pi.key("label"))
+			r.Label, _ = d.Str(e.Val, pi.Key("label"))
 		}
 		d.spec.Prefix = append(d.spec.Prefix, r)
 	}
 }
 
-func (d *docState) grade(e kv, p at) {
-	f, ok := d.fields(e.val, p, "a mapping such as {category: fit, levels: {A: 40, B: 25, C: 10, D: 0}}", []string{"category", "levels"}, nil)
+func (d *docState) grade(e yamlfile.Entry, p yamlfile.Path) {
+	f, ok := d.Fields(e.Val, p, "a mapping such as {category: fit, levels: {A: 40, B: 25, C: 10, D: 0}}", []string{"category", "levels"}, nil)
 	if !ok {
 		return
 	}
 	g := &leadscore.GradeSpec{}
 	if c, ok := f["category"]; ok && d.spec.Kind == leadscore.KindCombined {
-		d.errorf(c.key, p.key("category"), "grade: a combined model has no categories; leave out category to grade the whole score")
+		d.errorf(c.Key, p.Key("category"), "grade: a combined model has no categories; leave out category to grade the whole score")
 	} else if ok {
-		pc := p.key("category")
-		d.record(c.val, pc)
-		if v, ok := d.name(c.val, pc); ok {
-			if _, full := d.findCategory(c.val, pc, v); full != "" {
+		pc := p.Key("category")
+		d.record(c.Val, pc)
+		if v, ok := d.Name(c.Val, pc); ok {
+			if _, full := d.findCategory(c.Val, pc, v); full != "" {
 				g.Category = full
 			}
 		}
 	}
 	if lv, ok := f["levels"]; ok {
-		pl := p.key("levels")
-		d.record(lv.val, pl)
-		ps, ok := d.pairs(lv.val, pl, "a mapping of grades to minimum points, such as {A: 40, B: 25}")
+		pl := p.Key("levels")
+		d.record(lv.Val, pl)
+		ps, ok := d.Pairs(lv.Val, pl, "a mapping of grades to minimum points, such as {A: 40, B: 25}")
 		type level struct {
 			leadscore.GradeLevel
 			node *yaml.Node
 		}
 		var ls []level
 		for _, le := range ps {
-			if v, ok := d.number(le.val, pl.key(le.key.Value)); ok {
-				ls = append(ls, level{leadscore.GradeLevel{Grade: le.key.Value, Min: v}, resolve(le.val)})
+			if v, ok := d.Number(le.Val, pl.Key(le.Key.Value)); ok {
+				ls = append(ls, level{leadscore.GradeLevel{Grade: le.Key.Value, Min: v}, yamlfile.Resolve(le.Val)})
 			}
 		}
 		slices.SortStableFunc(ls, func(a, b level) int {
@@ -433,16 +434,16 @@ func (d *docState) grade(e kv, p at) {
 		})
 		for i, l := range ls {
 			if i > 0 && l.Min == ls[i-1].Min {
-				d.errorf(l.node, pl.key(l.Grade), "grade: %s and %s both start at %g; each grade needs its own minimum", ls[i-1].Grade, l.Grade, l.Min)
+				d.errorf(l.node, pl.Key(l.Grade), "grade: %s and %s both start at %g; each grade needs its own minimum", ls[i-1].Grade, l.Grade, l.Min)
 			}
 			g.Levels = append(g.Levels, l.GradeLevel)
-			d.record(l.node, at{y: pl.key(l.Grade).y, s: fmt.Sprintf("grade.levels[%d]", i)})
+			d.record(l.node, yamlfile.Path{Y: pl.Key(l.Grade).Y, S: fmt.Sprintf("grade.levels[%d]", i)})
 		}
 		if ok && len(ls) == 0 && len(ps) == 0 {
-			d.errorf(resolve(lv.val), pl, "grade: levels cannot be empty")
+			d.errorf(yamlfile.Resolve(lv.Val), pl, "grade: levels cannot be empty")
 		}
 	} else {
-		d.errorf(e.key, p, "grade: needs levels, such as {A: 40, B: 25, C: 10, D: 0}")
+		d.errorf(e.Key, p, "grade: needs levels, such as {A: 40, B: 25, C: 10, D: 0}")
 	}
 	d.spec.Grade = g
 }
@@ -450,7 +451,7 @@ func (d *docState) grade(e kv, p at) {
 // findCategory resolves a category reference by dotted path, or by its own
 // name when only one category has it, and reports the reference when it
 // finds nothing or more than one. It returns the category and its full path.
-func (d *docState) findCategory(n *yaml.Node, p at, ref string) (*leadscore.CategorySpec, string) {
+func (d *docState) findCategory(n *yaml.Node, p yamlfile.Path, ref string) (*leadscore.CategorySpec, string) {
 	var exact *leadscore.CategorySpec
 	var exactPath string
 	var byName []*leadscore.CategorySpec
@@ -459,7 +460,7 @@ func (d *docState) findCategory(n *yaml.Node, p at, ref string) (*leadscore.Cate
 	walk = func(cs []leadscore.CategorySpec, parent string) {
 		for i := range cs {
 			c := &cs[i]
-			full := joinPath(parent, c.Name)
+			full := yamlfile.JoinPath(parent, c.Name)
 			all = append(all, full)
 			if full == ref {
 				exact, exactPath = c, full
@@ -478,79 +479,79 @@ func (d *docState) findCategory(n *yaml.Node, p at, ref string) (*leadscore.Cate
 	case len(byName) == 1:
 		return byName[0], byNamePaths[0]
 	case len(byName) > 1:
-		d.errorf(resolve(n), p, "%scategory name %q is used more than once; write its full path (%s)", p.prefix(), ref, orList(byNamePaths))
+		d.errorf(yamlfile.Resolve(n), p, "%scategory name %q is used more than once; write its full path (%s)", p.Prefix(), ref, yamlfile.OrList(byNamePaths))
 		return nil, ""
 	}
-	msg := fmt.Sprintf("%sno category %q", p.prefix(), ref)
-	if s := suggest(ref, all); s != "" {
+	msg := fmt.Sprintf("%sno category %q", p.Prefix(), ref)
+	if s := yamlfile.Suggest(ref, all); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
-	d.errorf(resolve(n), p, "%s", msg)
+	d.errorf(yamlfile.Resolve(n), p, "%s", msg)
 	return nil, ""
 }
 
-func (d *docState) decay(n *yaml.Node, p at) {
-	f, ok := d.fields(n, p, "a mapping with inactivity, activity, category, half_life or expire",
+func (d *docState) decay(n *yaml.Node, p yamlfile.Path) {
+	f, ok := d.Fields(n, p, "a mapping with inactivity, activity, category, half_life or expire",
 		[]string{"inactivity", "activity", "category", "half_life", "expire"}, nil)
 	if !ok {
 		return
 	}
 	ds := &d.spec.Decay
 	if e, ok := f["inactivity"]; ok {
-		pi := p.key("inactivity")
-		items, _ := d.list(e.val, pi, "a list of steps such as {after: 30d, points: -10}")
+		pi := p.Key("inactivity")
+		items, _ := d.List(e.Val, pi, "a list of steps such as {after: 30d, points: -10}")
 		var prev leadscore.Duration
 		for i, it := range items {
-			ps := pi.index(i).owner(fmt.Sprintf("decay step #%d", i+1))
+			ps := pi.Index(i).Owner(fmt.Sprintf("decay step #%d", i+1))
 			d.record(it, ps)
 			var st leadscore.DecayStep
-			sf, ok := d.fields(it, ps, "a step such as {after: 30d, points: -10}", []string{"after", "points", "reset"}, nil)
+			sf, ok := d.Fields(it, ps, "a step such as {after: 30d, points: -10}", []string{"after", "points", "reset"}, nil)
 			if !ok {
 				ds.Inactivity = append(ds.Inactivity, st)
 				continue
 			}
 			if a, ok := sf["after"]; ok {
-				d.record(a.val, ps.key("after"))
-				if v, ok := d.duration(a.val, ps.key("after")); ok {
+				d.record(a.Val, ps.Key("after"))
+				if v, ok := d.Duration(a.Val, ps.Key("after")); ok {
 					switch {
 					case v <= 0:
-						d.errorf(resolve(a.val), ps.key("after"), "%safter must be longer than zero", ps.prefix())
+						d.errorf(yamlfile.Resolve(a.Val), ps.Key("after"), "%safter must be longer than zero", ps.Prefix())
 					case v <= prev:
-						d.errorf(resolve(a.val), ps.key("after"), "%ssteps must be in increasing order of after (%s is not after %s)", ps.prefix(), v, prev)
+						d.errorf(yamlfile.Resolve(a.Val), ps.Key("after"), "%ssteps must be in increasing order of after (%s is not after %s)", ps.Prefix(), v, prev)
 					}
 					st.After, prev = v, max(prev, v)
 				}
 			} else {
-				d.errorf(resolve(it), ps, "%sneeds after (how long without activity, such as 30d)", ps.prefix())
+				d.errorf(yamlfile.Resolve(it), ps, "%sneeds after (how long without activity, such as 30d)", ps.Prefix())
 			}
 			pts, hasPoints := sf["points"]
 			if hasPoints {
-				d.record(pts.val, ps.key("points"))
-				if v, ok := d.number(pts.val, ps.key("points")); ok {
+				d.record(pts.Val, ps.Key("points"))
+				if v, ok := d.Number(pts.Val, ps.Key("points")); ok {
 					if v > 0 {
-						d.errorf(resolve(pts.val), ps.key("points"), "%spoints must be zero or negative (a step takes points away), got %g", ps.prefix(), v)
+						d.errorf(yamlfile.Resolve(pts.Val), ps.Key("points"), "%spoints must be zero or negative (a step takes points away), got %g", ps.Prefix(), v)
 					}
 					st.Points = v
 				}
 			}
 			rs, hasReset := sf["reset"]
 			if hasReset {
-				st.Reset, _ = d.boolean(rs.val, ps.key("reset"))
+				st.Reset, _ = d.Boolean(rs.Val, ps.Key("reset"))
 			}
 			if !hasPoints && !hasReset {
-				d.errorf(resolve(it), ps, "%sneeds points (such as -10) or reset: true", ps.prefix())
+				d.errorf(yamlfile.Resolve(it), ps, "%sneeds points (such as -10) or reset: true", ps.Prefix())
 			}
 			ds.Inactivity = append(ds.Inactivity, st)
 		}
 	}
 	if e, ok := f["activity"]; ok {
-		ds.Activity, _ = d.patterns(e.val, p.key("activity"))
+		ds.Activity, _ = d.patterns(e.Val, p.Key("activity"))
 	}
 	if e, ok := f["category"]; ok {
-		pc := p.key("category")
-		d.record(e.val, pc)
-		if v, ok := d.name(e.val, pc); ok {
-			if _, full := d.findCategory(e.val, pc, v); full != "" {
+		pc := p.Key("category")
+		d.record(e.Val, pc)
+		if v, ok := d.Name(e.Val, pc); ok {
+			if _, full := d.findCategory(e.Val, pc, v); full != "" {
 				ds.Category = full
 			}
 		}
@@ -560,15 +561,15 @@ func (d *docState) decay(n *yaml.Node, p at) {
 		if !ok {
 			continue
 		}
-		pk := p.key(key)
-		ps, _ := d.pairs(e.val, pk, "a mapping of categories to durations, such as {engagement: 45d}")
+		pk := p.Key(key)
+		ps, _ := d.Pairs(e.Val, pk, "a mapping of categories to durations, such as {engagement: 45d}")
 		for _, ce := range ps {
-			pc := pk.key(ce.key.Value)
-			v, ok := d.duration(ce.val, pc)
+			pc := pk.Key(ce.Key.Value)
+			v, ok := d.Duration(ce.Val, pc)
 			if !ok {
 				continue
 			}
-			c, full := d.findCategory(ce.key, pc, ce.key.Value)
+			c, full := d.findCategory(ce.Key, pc, ce.Key.Value)
 			if c == nil {
 				continue
 			}
@@ -577,7 +578,7 @@ func (d *docState) decay(n *yaml.Node, p at) {
 				target = &c.Expire
 			}
 			if *target != 0 {
-				d.errorf(ce.key, pc, "decay.%s: category %q already sets %s itself; set it in one place", key, full, key)
+				d.errorf(ce.Key, pc, "decay.%s: category %q already sets %s itself; set it in one place", key, full, key)
 				continue
 			}
 			*target = v
@@ -585,74 +586,74 @@ func (d *docState) decay(n *yaml.Node, p at) {
 	}
 }
 
-func (d *docState) signals(n *yaml.Node, p at) {
-	f, ok := d.fields(n, p, "a mapping such as {stakeholder_window: 30d}", []string{"stakeholder_window"}, nil)
+func (d *docState) signals(n *yaml.Node, p yamlfile.Path) {
+	f, ok := d.Fields(n, p, "a mapping such as {stakeholder_window: 30d}", []string{"stakeholder_window"}, nil)
 	if !ok {
 		return
 	}
 	if e, ok := f["stakeholder_window"]; ok {
-		if v, ok := d.duration(e.val, p.key("stakeholder_window")); ok {
+		if v, ok := d.Duration(e.Val, p.Key("stakeholder_window")); ok {
 			if v == 0 {
-				d.errorf(resolve(e.val), p.key("stakeholder_window"), "signals.stakeholder_window: must be longer than zero")
+				d.errorf(yamlfile.Resolve(e.Val), p.Key("stakeholder_window"), "signals.stakeholder_window: must be longer than zero")
 			}
 			d.spec.Signals.StakeholderWindow = v
 		}
 	}
 }
 
-func (d *docState) quality(n *yaml.Node, p at) {
-	f, ok := d.fields(n, p, "a mapping with click_delay, burst_clicks, burst_window or disable",
+func (d *docState) quality(n *yaml.Node, p yamlfile.Path) {
+	f, ok := d.Fields(n, p, "a mapping with click_delay, burst_clicks, burst_window or disable",
 		[]string{"click_delay", "burst_clicks", "burst_window", "disable"}, nil)
 	if !ok {
 		return
 	}
 	q := &d.spec.Quality
 	if e, ok := f["click_delay"]; ok {
-		q.ClickDelay, _ = d.duration(e.val, p.key("click_delay"))
+		q.ClickDelay, _ = d.Duration(e.Val, p.Key("click_delay"))
 	}
 	if e, ok := f["burst_clicks"]; ok {
-		if v, ok := d.integer(e.val, p.key("burst_clicks")); ok {
+		if v, ok := d.Integer(e.Val, p.Key("burst_clicks")); ok {
 			// One or zero clicks is not a burst; accepting it would mark
 			// every clicker a bot.
 			if v < 2 {
-				d.errorf(resolve(e.val), p.key("burst_clicks"), "quality.burst_clicks: must be at least 2, got %d", v)
+				d.errorf(yamlfile.Resolve(e.Val), p.Key("burst_clicks"), "quality.burst_clicks: must be at least 2, got %d", v)
 			}
 			q.BurstClicks = v
 		}
 	}
 	if e, ok := f["burst_window"]; ok {
-		q.BurstWindow, _ = d.duration(e.val, p.key("burst_window"))
+		q.BurstWindow, _ = d.Duration(e.Val, p.Key("burst_window"))
 	}
 	if e, ok := f["disable"]; ok {
-		q.Disable, _ = d.boolean(e.val, p.key("disable"))
+		q.Disable, _ = d.Boolean(e.Val, p.Key("disable"))
 	}
 }
 
-func (d *docState) combine(n *yaml.Node, p at) {
-	f, ok := d.fields(n, p, "a mapping such as {method: weighted_mean, parts: {fit: 0.4, engagement: 0.6}}", []string{"method", "parts"}, nil)
+func (d *docState) combine(n *yaml.Node, p yamlfile.Path) {
+	f, ok := d.Fields(n, p, "a mapping such as {method: weighted_mean, parts: {fit: 0.4, engagement: 0.6}}", []string{"method", "parts"}, nil)
 	if !ok {
 		return
 	}
 	c := &leadscore.CombineSpec{}
 	d.spec.Combine = c
 	if e, ok := f["method"]; ok {
-		d.record(e.val, p.key("method"))
-		if v, ok := d.enum(e.val, p.key("method"), "method", "weighted_mean", "max", "min", "sum"); ok {
+		d.record(e.Val, p.Key("method"))
+		if v, ok := d.enum(e.Val, p.Key("method"), "method", "weighted_mean", "max", "min", "sum"); ok {
 			c.Method = v
 		}
 	}
 	e, ok := f["parts"]
 	if !ok {
-		d.errorf(resolve(n), p, "combine: needs parts, the models to combine and their weights")
+		d.errorf(yamlfile.Resolve(n), p, "combine: needs parts, the models to combine and their weights")
 		return
 	}
-	pp := p.key("parts")
-	d.record(e.val, pp)
+	pp := p.Key("parts")
+	d.record(e.Val, pp)
 	seen := map[string]bool{}
-	add := func(model string, weight float64, modelNode *yaml.Node, weightNode *yaml.Node, pi at) {
+	add := func(model string, weight float64, modelNode *yaml.Node, weightNode *yaml.Node, pi yamlfile.Path) {
 		i := len(c.Parts)
-		d.record(modelNode, at{y: pi.y, s: fmt.Sprintf("combine.parts[%d].model", i)})
-		d.record(weightNode, at{y: pi.y, s: fmt.Sprintf("combine.parts[%d].weight", i)})
+		d.record(modelNode, yamlfile.Path{Y: pi.Y, S: fmt.Sprintf("combine.parts[%d].model", i)})
+		d.record(weightNode, yamlfile.Path{Y: pi.Y, S: fmt.Sprintf("combine.parts[%d].weight", i)})
 		if seen[model] {
 			d.errorf(modelNode, pi, "combine: model %q is listed twice", model)
 		}
@@ -662,46 +663,46 @@ func (d *docState) combine(n *yaml.Node, p at) {
 		}
 		c.Parts = append(c.Parts, leadscore.CombinePart{Model: model, Weight: weight})
 	}
-	val := resolve(e.val)
+	val := yamlfile.Resolve(e.Val)
 	switch {
 	case val != nil && val.Kind == yaml.MappingNode:
-		ps, _ := d.pairs(val, pp, "a mapping of models to weights")
+		ps, _ := d.Pairs(val, pp, "a mapping of models to weights")
 		for _, pe := range ps {
-			pi := pp.key(pe.key.Value)
-			if w, ok := d.number(pe.val, pi); ok {
-				add(pe.key.Value, w, pe.key, resolve(pe.val), pi)
+			pi := pp.Key(pe.Key.Value)
+			if w, ok := d.Number(pe.Val, pi); ok {
+				add(pe.Key.Value, w, pe.Key, yamlfile.Resolve(pe.Val), pi)
 			}
 		}
 	case val != nil && val.Kind == yaml.SequenceNode:
 		for i, it := range val.Content {
-			pi := pp.index(i)
-			pf, ok := d.fields(it, pi, "a part such as {model: fit, weight: 0.4}", []string{"model", "weight"}, nil)
+			pi := pp.Index(i)
+			pf, ok := d.Fields(it, pi, "a part such as {model: fit, weight: 0.4}", []string{"model", "weight"}, nil)
 			if !ok {
 				continue
 			}
 			me, ok := pf["model"]
 			if !ok {
-				d.errorf(resolve(it), pi, "combine: a part needs a model")
+				d.errorf(yamlfile.Resolve(it), pi, "combine: a part needs a model")
 				continue
 			}
-			model, ok := d.name(me.val, pi.key("model"))
+			model, ok := d.Name(me.Val, pi.Key("model"))
 			if !ok {
 				continue
 			}
-			weight, weightNode := 1.0, resolve(me.val)
+			weight, weightNode := 1.0, yamlfile.Resolve(me.Val)
 			if we, ok := pf["weight"]; ok {
-				if weight, ok = d.number(we.val, pi.key("weight")); !ok {
+				if weight, ok = d.Number(we.Val, pi.Key("weight")); !ok {
 					continue
 				}
-				weightNode = resolve(we.val)
+				weightNode = yamlfile.Resolve(we.Val)
 			}
-			add(model, weight, resolve(me.val), weightNode, pi)
+			add(model, weight, yamlfile.Resolve(me.Val), weightNode, pi)
 		}
 	default:
-		d.errorf(val, pp, "combine.parts: expected a mapping of models to weights or a list of {model, weight}, got %s", describe(val))
+		d.errorf(val, pp, "combine.parts: expected a mapping of models to weights or a list of {model, weight}, got %s", yamlfile.DescribeBytes(val))
 		return
 	}
-	if len(c.Parts) == 0 && !isNull(val) && len(val.Content) == 0 {
+	if len(c.Parts) == 0 && !yamlfile.IsNull(val) && len(val.Content) == 0 {
 		d.errorf(val, pp, "combine.parts: needs at least one model")
 	}
 	if (c.Method == "" || c.Method == "weighted_mean") && len(c.Parts) > 0 {
@@ -715,18 +716,18 @@ func (d *docState) combine(n *yaml.Node, p at) {
 	}
 }
 
-func (d *docState) accountScore(n *yaml.Node, p at) {
-	f, ok := d.fields(n, p, "a mapping such as {method: max, top: 3}", []string{"method", "top"}, nil)
+func (d *docState) accountScore(n *yaml.Node, p yamlfile.Path) {
+	f, ok := d.Fields(n, p, "a mapping such as {method: max, top: 3}", []string{"method", "top"}, nil)
 	if !ok {
 		return
 	}
 	if e, ok := f["method"]; ok {
-		d.record(e.val, p.key("method"))
-		if v, ok := d.enum(e.val, p.key("method"), "method", "sum", "max", "avg"); ok {
+		d.record(e.Val, p.Key("method"))
+		if v, ok := d.enum(e.Val, p.Key("method"), "method", "sum", "max", "avg"); ok {
 			d.spec.AccountScore.Method = v
 		}
 	}
 	if e, ok := f["top"]; ok {
-		d.spec.AccountScore.Top, _ = d.nonNegInt(e.val, p.key("top"))
+		d.spec.AccountScore.Top, _ = d.NonNegInt(e.Val, p.Key("top"))
 	}
 }

@@ -6,12 +6,15 @@ import (
 	"strings"
 
 	"github.com/leadscore/leadscore"
+	"github.com/leadscore/leadscore/internal/yamlfile"
 	"go.yaml.in/yaml/v3"
 )
 
 // docState is the work of reading one YAML document into one model.
 type docState struct {
-	src    *source
+	// Reader reads values, reporting problems through errorf.
+	yamlfile.Reader
+	src    *yamlfile.Source
 	root   *yaml.Node
 	spec   *leadscore.ModelSpec
 	diags  []Diagnostic
@@ -27,8 +30,8 @@ type docState struct {
 	ruleNames map[string]*yaml.Node
 }
 
-func newDocState(src *source, root *yaml.Node) *docState {
-	return &docState{
+func newDocState(src *yamlfile.Source, root *yaml.Node) *docState {
+	d := &docState{
 		src:       src,
 		root:      root,
 		spec:      &leadscore.ModelSpec{},
@@ -36,6 +39,13 @@ func newDocState(src *source, root *yaml.Node) *docState {
 		declared:  map[string]leadscore.FieldType{},
 		ruleNames: map[string]*yaml.Node{},
 	}
+	d.Reader = yamlfile.Reader{
+		Fail: func(n *yaml.Node, p yamlfile.Path, msg string) { d.errorf(n, p, "%s", msg) },
+		// Cut at bytes, as model file messages always have been.
+		Describe:         yamlfile.DescribeBytes,
+		DurationExamples: "30d, 2w or 12h",
+	}
+	return d
 }
 
 func (d *docState) report(sev Severity, line, col int, field, msg string) {
@@ -43,7 +53,7 @@ func (d *docState) report(sev Severity, line, col int, field, msg string) {
 		line, col = d.root.Line, d.root.Column
 	}
 	d.diags = append(d.diags, Diagnostic{
-		File: d.src.name, Line: line, Column: col, Severity: sev,
+		File: d.src.Name, Line: line, Column: col, Severity: sev,
 		Model: d.spec.Name, Field: field, Message: msg,
 	})
 	if sev == Error {
@@ -59,42 +69,34 @@ func nodePos(n *yaml.Node) (int, int) {
 }
 
 // errorf reports an error at node n; format carries its own context prefix.
-func (d *docState) errorf(n *yaml.Node, p at, format string, args ...any) {
+func (d *docState) errorf(n *yaml.Node, p yamlfile.Path, format string, args ...any) {
 	line, col := nodePos(n)
-	d.report(Error, line, col, p.y, fmt.Sprintf(format, args...))
+	d.report(Error, line, col, p.Y, fmt.Sprintf(format, args...))
 }
 
-func (d *docState) warnf(n *yaml.Node, p at, format string, args ...any) {
+func (d *docState) warnf(n *yaml.Node, p yamlfile.Path, format string, args ...any) {
 	line, col := nodePos(n)
-	d.report(Warning, line, col, p.y, fmt.Sprintf(format, args...))
+	d.report(Warning, line, col, p.Y, fmt.Sprintf(format, args...))
 }
 
 // record remembers where the value at p was written.
-func (d *docState) record(n *yaml.Node, p at) {
-	n = resolve(n)
+func (d *docState) record(n *yaml.Node, p yamlfile.Path) {
+	n = yamlfile.Resolve(n)
 	if n == nil {
 		return
 	}
-	d.pos[p.s] = loc{line: n.Line, col: n.Column, field: p.y, label: p.label}
+	d.pos[p.S] = loc{line: n.Line, col: n.Column, field: p.Y, label: p.Label}
 }
 
 // lookup finds the closest recorded place for an engine path: the path
 // itself, or failing that its nearest recorded ancestor.
 func (d *docState) lookup(spath string) (loc, bool) {
-	for p := spath; p != ""; p = parentPath(p) {
+	for p := spath; p != ""; p = yamlfile.ParentPath(p) {
 		if l, ok := d.pos[p]; ok {
 			return l, true
 		}
 	}
 	return loc{}, false
-}
-
-func parentPath(p string) string {
-	i := strings.LastIndexAny(p, ".[")
-	if i < 0 {
-		return ""
-	}
-	return p[:i]
 }
 
 // errorAt reports an error at the place recorded for an engine path.

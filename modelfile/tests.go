@@ -10,12 +10,13 @@ import (
 	"time"
 
 	"github.com/leadscore/leadscore"
+	"github.com/leadscore/leadscore/internal/yamlfile"
 	"github.com/leadscore/leadscore/scoring"
 	"go.yaml.in/yaml/v3"
 )
 
 // TestCase is one fixture: a lead with its account and events, the instant
-// to score it at, and what the score should be. Fixtures turn "the model
+// to score it yamlfile.Path, and what the score should be. Fixtures turn "the model
 // looks right" into checks that fail when an edit changes a score.
 type TestCase struct {
 	Name string
@@ -74,7 +75,7 @@ var (
 // ParseTests reads a fixture file. Every problem is reported, with its
 // position; cases with problems are left out of the returned list.
 func ParseTests(filename string, data []byte) ([]TestCase, []Diagnostic) {
-	src := &source{name: filename, data: data}
+	src := &yamlfile.Source{Name: filename, Data: data}
 	var root yaml.Node
 	err := yaml.NewDecoder(strings.NewReader(string(data))).Decode(&root)
 	if errors.Is(err, io.EOF) {
@@ -87,38 +88,38 @@ func ParseTests(filename string, data []byte) ([]TestCase, []Diagnostic) {
 	if top.Kind == yaml.DocumentNode && len(top.Content) > 0 {
 		top = top.Content[0]
 	}
-	if err := checkAliases(top); err != nil {
+	if err := yamlfile.CheckAliases(top); err != nil {
 		return nil, []Diagnostic{{File: filename, Line: top.Line, Column: top.Column, Severity: Error, Message: err.Error()}}
 	}
 	d := newDocState(src, top)
-	f, ok := d.fields(top, at{}, "a mapping with cases:", testFileKeys, nil)
+	f, ok := d.Fields(top, yamlfile.Path{}, "a mapping with cases:", testFileKeys, nil)
 	if !ok {
 		return nil, d.diags
 	}
 	var defaultAsOf time.Time
 	if e, ok := f["as_of"]; ok {
-		defaultAsOf, _ = d.instant(e.val, at{}.key("as_of"), time.Time{})
+		defaultAsOf, _ = d.instant(e.Val, yamlfile.Path{}.Key("as_of"), time.Time{})
 	}
 	defaultModel := ""
 	if e, ok := f["model"]; ok {
-		defaultModel, _ = d.name(e.val, at{}.key("model"))
+		defaultModel, _ = d.Name(e.Val, yamlfile.Path{}.Key("model"))
 	}
 	e, ok := f["cases"]
 	if !ok {
-		d.errorf(top, at{}, "a fixture file needs cases: (a list of cases)")
+		d.errorf(top, yamlfile.Path{}, "a fixture file needs cases: (a list of cases)")
 		return nil, d.diags
 	}
-	items, _ := d.list(e.val, at{}.key("cases"), "a list of cases")
+	items, _ := d.List(e.Val, yamlfile.Path{}.Key("cases"), "a list of cases")
 	var cases []TestCase
 	names := map[string]int{}
 	for i, it := range items {
 		before := d.errors
-		c := d.testCase(it, at{}.key("cases").index(i).owner(ownerLabel(it, "case", i)), defaultAsOf)
+		c := d.testCase(it, yamlfile.Path{}.Key("cases").Index(i).Owner(ownerLabel(it, "case", i)), defaultAsOf)
 		if c.Model == "" {
 			c.Model = defaultModel
 		}
 		if prev, dup := names[c.Name]; dup && c.Name != "" {
-			d.errorf(resolve(it), at{}.key("cases").index(i), "case %q: the name is also used by the case at line %d", c.Name, prev)
+			d.errorf(yamlfile.Resolve(it), yamlfile.Path{}.Key("cases").Index(i), "case %q: the name is also used by the case at line %d", c.Name, prev)
 		}
 		names[c.Name] = c.Line
 		if d.errors == before {
@@ -126,65 +127,67 @@ func ParseTests(filename string, data []byte) ([]TestCase, []Diagnostic) {
 		}
 	}
 	if len(items) == 0 {
-		d.errorf(resolve(e.val), at{}.key("cases"), "cases: the list is empty")
+		d.errorf(yamlfile.Resolve(e.Val), yamlfile.Path{}.Key("cases"), "cases: the list is empty")
 	}
 	sortDiagnostics(d.diags, nil)
 	return cases, d.diags
 }
 
-func (d *docState) testCase(n *yaml.Node, p at, defaultAsOf time.Time) TestCase {
-	c := TestCase{File: d.src.name}
-	n = resolve(n)
+func (d *docState) testCase(n *yaml.Node, p yamlfile.Path, defaultAsOf time.Time) TestCase {
+	c := TestCase{File: d.src.Name}
+	n = yamlfile.Resolve(n)
 	if n != nil {
 		c.Line = n.Line
 	}
-	f, ok := d.fields(n, p, "a case (a mapping with name, lead, events and expect)", caseKeys, nil)
+	f, ok := d.Fields(n, p, "a case (a mapping with name, lead, events and expect)", caseKeys, nil)
 	if !ok {
 		return c
 	}
 	if e, ok := f["name"]; ok {
-		c.Name, _ = d.name(e.val, p.key("name"))
+		c.Name, _ = d.Name(e.Val, p.Key("name"))
 	} else {
-		d.errorf(n, p, "%sneeds a name", p.prefix())
+		d.errorf(n, p, "%sneeds a name", p.Prefix())
 	}
 	if e, ok := f["model"]; ok {
-		c.Model, _ = d.name(e.val, p.key("model"))
+		c.Model, _ = d.Name(e.Val, p.Key("model"))
 	}
 	c.AsOf = defaultAsOf
 	if e, ok := f["as_of"]; ok {
-		c.AsOf, _ = d.instant(e.val, p.key("as_of"), time.Time{})
+		c.AsOf, _ = d.instant(e.Val, p.Key("as_of"), time.Time{})
 	} else if defaultAsOf.IsZero() {
-		d.errorf(n, p, "%sneeds as_of, the instant to score at (or set as_of: at the top of the file)", p.prefix())
+		d.errorf(n, p, "%sneeds as_of, the instant to score at (or set as_of: at the top of the file)", p.Prefix())
 	}
 	c.Input.Lead = &leadscore.Lead{ID: "test-lead"}
 	if e, ok := f["lead"]; ok {
-		d.testLead(e.val, p.key("lead"), c.Input.Lead)
+		d.Lead(e.Val, p.Key("lead"), "a lead (a mapping such as {email: jane@acme.com, title: VP})", c.Input.Lead, func(n *yaml.Node, p yamlfile.Path) (time.Time, bool) {
+			return d.instant(n, p, time.Time{})
+		})
 	}
 	if e, ok := f["account"]; ok {
-		c.Input.Account = d.testAccount(e.val, p.key("account"))
+		c.Input.Account = d.testAccount(e.Val, p.Key("account"))
 		if c.Input.Lead.AccountID == "" {
 			c.Input.Lead.AccountID = c.Input.Account.ID
 		}
 	}
 	if e, ok := f["account_scores"]; ok {
-		ps, _ := d.pairs(e.val, p.key("account_scores"), "a mapping of model names to scores")
+		ps, _ := d.Pairs(e.Val, p.Key("account_scores"), "a mapping of model names to scores")
 		c.Input.AccountScores = map[string]float64{}
 		for _, s := range ps {
-			if v, ok := d.number(s.val, p.key("account_scores").key(s.key.Value)); ok {
-				c.Input.AccountScores[s.key.Value] = v
+			if v, ok := d.Number(s.Val, p.Key("account_scores").Key(s.Key.Value)); ok {
+				c.Input.AccountScores[s.Key.Value] = v
 			}
 		}
 	}
 	if e, ok := f["peers"]; ok {
-		items, _ := d.list(e.val, p.key("peers"), "a list of peers such as {lead_id: l2, activity: [-3d]}")
+		items, _ := d.List(e.Val, p.Key("peers"), "a list of peers such as {lead_id: l2, activity: [-3d]}")
 		for i, it := range items {
-			c.Input.Peers = append(c.Input.Peers, d.testPeer(it, p.key("peers").index(i), c.AsOf))
+			c.Input.Peers = append(c.Input.Peers, d.testPeer(it, p.Key("peers").Index(i), c.AsOf))
 		}
 	}
 	if e, ok := f["events"]; ok {
-		items, _ := d.list(e.val, p.key("events"), "a list of events such as {type: page.viewed, at: -2d}")
+		items, _ := d.List(e.Val, p.Key("events"), "a list of events such as {type: page.viewed, at: -2d}")
 		for i, it := range items {
-			ev := d.testEvent(it, p.key("events").index(i), c.AsOf)
+			ev := d.testEvent(it, p.Key("events").Index(i), c.AsOf)
 			if ev.ID == "" {
 				ev.ID = "e" + strconv.Itoa(i+1)
 			}
@@ -193,29 +196,29 @@ func (d *docState) testCase(n *yaml.Node, p at, defaultAsOf time.Time) TestCase 
 		}
 	}
 	if e, ok := f["expect"]; ok {
-		c.Expect = d.testExpect(e.val, p.key("expect"))
+		c.Expect = d.testExpect(e.Val, p.Key("expect"))
 	} else {
-		d.errorf(n, p, "%sneeds expect: (what the score should be)", p.prefix())
+		d.errorf(n, p, "%sneeds expect: (what the score should be)", p.Prefix())
 	}
 	return c
 }
 
 // instant reads an RFC 3339 time, a date (midnight UTC), or, when base is
 // set, a duration relative to it: -2d is two days before as_of.
-func (d *docState) instant(n *yaml.Node, p at, base time.Time) (time.Time, bool) {
-	s, ok := d.str(n, p)
+func (d *docState) instant(n *yaml.Node, p yamlfile.Path, base time.Time) (time.Time, bool) {
+	s, ok := d.Str(n, p)
 	if !ok {
 		return time.Time{}, false
 	}
-	n = resolve(n)
+	n = yamlfile.Resolve(n)
 	if strings.HasPrefix(s, "-") || strings.HasPrefix(s, "+") {
 		if base.IsZero() {
-			d.errorf(n, p, "%sa relative time needs as_of", p.prefix())
+			d.errorf(n, p, "%sa relative time needs as_of", p.Prefix())
 			return time.Time{}, false
 		}
 		dur, err := leadscore.ParseDuration(s[1:])
 		if err != nil {
-			d.errorf(n, p, "%s%v", p.prefix(), err)
+			d.errorf(n, p, "%s%v", p.Prefix(), err)
 			return time.Time{}, false
 		}
 		if s[0] == '-' {
@@ -226,7 +229,7 @@ func (d *docState) instant(n *yaml.Node, p at, base time.Time) (time.Time, bool)
 	if t, ok := parseTime(s); ok {
 		return t, true
 	}
-	d.errorf(n, p, "%sexpected a time such as 2026-11-01T09:00:00Z, a date such as 2026-11-01, or a time relative to as_of such as -2d; got %q", p.prefix(), s)
+	d.errorf(n, p, "%sexpected a time such as 2026-11-01T09:00:00Z, a date such as 2026-11-01, or a time relative to as_of such as -2d; got %q", p.Prefix(), s)
 	return time.Time{}, false
 }
 
@@ -239,114 +242,41 @@ func parseTime(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// anyValue decodes a free-form value the way JSON ingestion would deliver
-// it (numbers as float64), so a fixture sees the same types as production.
-func (d *docState) anyValue(n *yaml.Node, p at) (any, bool) {
-	var v any
-	if err := resolve(n).Decode(&v); err != nil {
-		d.errorf(resolve(n), p, "%s%v", p.prefix(), err)
-		return nil, false
-	}
-	return jsonLike(v), true
-}
-
-func jsonLike(v any) any {
-	switch x := v.(type) {
-	case int:
-		return float64(x)
-	case int64:
-		return float64(x)
-	case uint64:
-		return float64(x)
-	case []any:
-		for i := range x {
-			x[i] = jsonLike(x[i])
-		}
-		return x
-	case map[string]any:
-		for k := range x {
-			x[k] = jsonLike(x[k])
-		}
-		return x
-	}
-	return v
-}
-
-func (d *docState) freeFields(n *yaml.Node, p at, into map[string]any) {
-	ps, _ := d.pairs(n, p, "a mapping of custom fields")
-	for _, e := range ps {
-		if v, ok := d.anyValue(e.val, p.key(e.key.Value)); ok {
-			into[e.key.Value] = v
-		}
-	}
-}
-
-// testLead fills a lead from its JSON field names; other keys are custom
-// fields, so `age: 34` and `fields: {age: 34}` mean the same.
-func (d *docState) testLead(n *yaml.Node, p at, l *leadscore.Lead) {
-	ps, ok := d.pairs(n, p, "a lead (a mapping such as {email: jane@acme.com, title: VP})")
-	if !ok {
-		return
-	}
-	set := map[string]*string{
-		"id": &l.ID, "email": &l.Email, "first_name": &l.FirstName, "last_name": &l.LastName, "title": &l.Title,
-		"phone": &l.Phone, "country": &l.Country, "state": &l.State, "city": &l.City, "source": &l.Source,
-		"account_id": &l.AccountID,
-	}
-	l.Fields = map[string]any{}
-	for _, e := range ps {
-		k := e.key.Value
-		pk := p.key(k)
-		switch {
-		case set[k] != nil:
-			*set[k], _ = d.str(e.val, pk)
-		case k == "created_at":
-			l.CreatedAt, _ = d.instant(e.val, pk, time.Time{})
-		case k == "fields":
-			d.freeFields(e.val, pk, l.Fields)
-		default:
-			if v, ok := d.anyValue(e.val, pk); ok {
-				l.Fields[k] = v
-			}
-		}
-	}
-}
-
-func (d *docState) testAccount(n *yaml.Node, p at) *leadscore.Account {
+func (d *docState) testAccount(n *yaml.Node, p yamlfile.Path) *leadscore.Account {
 	a := &leadscore.Account{Fields: map[string]any{}}
-	ps, ok := d.pairs(n, p, "an account (a mapping such as {domain: acme.com, employees: 450})")
+	ps, ok := d.Pairs(n, p, "an account (a mapping such as {domain: acme.com, employees: 450})")
 	if !ok {
 		return a
 	}
 	set := map[string]*string{"id": &a.ID, "domain": &a.Domain, "name": &a.Name, "industry": &a.Industry, "country": &a.Country}
 	for _, e := range ps {
-		k := e.key.Value
-		pk := p.key(k)
+		k := e.Key.Value
+		pk := p.Key(k)
 		switch {
 		case set[k] != nil:
-			*set[k], _ = d.str(e.val, pk)
+			*set[k], _ = d.Str(e.Val, pk)
 		case k == "employees":
-			if v, ok := d.integer(e.val, pk); ok {
+			if v, ok := d.Integer(e.Val, pk); ok {
 				n := int64(v)
 				a.Employees = &n
 			}
 		case k == "revenue":
-			if v, ok := d.number(e.val, pk); ok {
+			if v, ok := d.Number(e.Val, pk); ok {
 				a.Revenue = &v
 			}
 		case k == "priority":
-			a.Priority, _ = d.boolean(e.val, pk)
+			a.Priority, _ = d.Boolean(e.Val, pk)
 		case k == "lists":
-			items, _ := d.list(e.val, pk, "a list of list names")
+			items, _ := d.List(e.Val, pk, "a list of list names")
 			for i, it := range items {
-				if s, ok := d.str(it, pk.index(i)); ok {
+				if s, ok := d.Str(it, pk.Index(i)); ok {
 					a.Lists = append(a.Lists, s)
 				}
 			}
 		case k == "fields":
-			d.freeFields(e.val, pk, a.Fields)
+			d.FreeFields(e.Val, pk, a.Fields)
 		default:
-			if v, ok := d.anyValue(e.val, pk); ok {
+			if v, ok := d.AnyValue(e.Val, pk); ok {
 				a.Fields[k] = v
 			}
 		}
@@ -357,19 +287,19 @@ func (d *docState) testAccount(n *yaml.Node, p at) *leadscore.Account {
 	return a
 }
 
-func (d *docState) testPeer(n *yaml.Node, p at, asOf time.Time) leadscore.Peer {
+func (d *docState) testPeer(n *yaml.Node, p yamlfile.Path, asOf time.Time) leadscore.Peer {
 	var peer leadscore.Peer
-	f, ok := d.fields(n, p, "a peer such as {lead_id: l2, activity: [-3d]}", peerKeys, nil)
+	f, ok := d.Fields(n, p, "a peer such as {lead_id: l2, activity: [-3d]}", peerKeys, nil)
 	if !ok {
 		return peer
 	}
 	if e, ok := f["lead_id"]; ok {
-		peer.LeadID, _ = d.name(e.val, p.key("lead_id"))
+		peer.LeadID, _ = d.Name(e.Val, p.Key("lead_id"))
 	}
 	if e, ok := f["activity"]; ok {
-		items, _ := d.list(e.val, p.key("activity"), "a list of times")
+		items, _ := d.List(e.Val, p.Key("activity"), "a list of times")
 		for i, it := range items {
-			if t, ok := d.instant(it, p.key("activity").index(i), asOf); ok {
+			if t, ok := d.instant(it, p.Key("activity").Index(i), asOf); ok {
 				peer.Activity = append(peer.Activity, t)
 			}
 		}
@@ -377,110 +307,110 @@ func (d *docState) testPeer(n *yaml.Node, p at, asOf time.Time) leadscore.Peer {
 	return peer
 }
 
-func (d *docState) testEvent(n *yaml.Node, p at, asOf time.Time) leadscore.Event {
+func (d *docState) testEvent(n *yaml.Node, p yamlfile.Path, asOf time.Time) leadscore.Event {
 	var ev leadscore.Event
-	f, ok := d.fields(n, p, "an event such as {type: page.viewed, at: -2d}", eventKeys, nil)
+	f, ok := d.Fields(n, p, "an event such as {type: page.viewed, at: -2d}", eventKeys, nil)
 	if !ok {
 		return ev
 	}
 	if e, ok := f["id"]; ok {
-		ev.ID, _ = d.name(e.val, p.key("id"))
+		ev.ID, _ = d.Name(e.Val, p.Key("id"))
 	}
 	if e, ok := f["type"]; ok {
-		ev.Type, _ = d.name(e.val, p.key("type"))
+		ev.Type, _ = d.Name(e.Val, p.Key("type"))
 	} else {
-		d.errorf(resolve(n), p, "%san event needs a type", p.prefix())
+		d.errorf(yamlfile.Resolve(n), p, "%san event needs a type", p.Prefix())
 	}
 	if e, ok := f["at"]; ok {
-		ev.At, _ = d.instant(e.val, p.key("at"), asOf)
+		ev.At, _ = d.instant(e.Val, p.Key("at"), asOf)
 	} else {
-		d.errorf(resolve(n), p, "%san event needs at (a time, or relative to as_of such as -2d)", p.prefix())
+		d.errorf(yamlfile.Resolve(n), p, "%san event needs at (a time, or relative to as_of such as -2d)", p.Prefix())
 	}
 	if e, ok := f["properties"]; ok {
 		ev.Properties = map[string]any{}
-		d.freeFields(e.val, p.key("properties"), ev.Properties)
+		d.FreeFields(e.Val, p.Key("properties"), ev.Properties)
 	}
 	if e, ok := f["source"]; ok {
-		ev.Source, _ = d.str(e.val, p.key("source"))
+		ev.Source, _ = d.Str(e.Val, p.Key("source"))
 	}
 	if e, ok := f["user_agent"]; ok {
-		ev.UserAgent, _ = d.str(e.val, p.key("user_agent"))
+		ev.UserAgent, _ = d.Str(e.Val, p.Key("user_agent"))
 	}
 	if e, ok := f["bot"]; ok {
-		ev.Bot, _ = d.boolean(e.val, p.key("bot"))
+		ev.Bot, _ = d.Boolean(e.Val, p.Key("bot"))
 	}
 	if e, ok := f["bot_reason"]; ok {
-		ev.BotReason, _ = d.str(e.val, p.key("bot_reason"))
+		ev.BotReason, _ = d.Str(e.Val, p.Key("bot_reason"))
 	}
 	return ev
 }
 
-func (d *docState) stringList(n *yaml.Node, p at) []string {
+func (d *docState) stringList(n *yaml.Node, p yamlfile.Path) []string {
 	out := []string{} // not nil: an empty list is a check ("none")
-	n = resolve(n)
-	if n != nil && n.Kind == yaml.ScalarNode && !isNull(n) {
+	n = yamlfile.Resolve(n)
+	if n != nil && n.Kind == yaml.ScalarNode && !yamlfile.IsNull(n) {
 		return append(out, n.Value)
 	}
-	items, _ := d.list(n, p, "a list of names")
+	items, _ := d.List(n, p, "a list of names")
 	for i, it := range items {
-		if s, ok := d.str(it, p.index(i)); ok {
+		if s, ok := d.Str(it, p.Index(i)); ok {
 			out = append(out, s)
 		}
 	}
 	return out
 }
 
-func (d *docState) testExpect(n *yaml.Node, p at) Expect {
+func (d *docState) testExpect(n *yaml.Node, p yamlfile.Path) Expect {
 	var x Expect
-	f, ok := d.fields(n, p, "a mapping such as {score: 65, band: warm}", expectKeys, nil)
+	f, ok := d.Fields(n, p, "a mapping such as {score: 65, band: warm}", expectKeys, nil)
 	if !ok {
 		return x
 	}
 	if e, ok := f["score"]; ok {
-		if v, ok := d.number(e.val, p.key("score")); ok {
+		if v, ok := d.Number(e.Val, p.Key("score")); ok {
 			x.Score = &v
 		}
 	}
 	if e, ok := f["display"]; ok {
-		if v, ok := d.integer(e.val, p.key("display")); ok {
+		if v, ok := d.Integer(e.Val, p.Key("display")); ok {
 			n := int64(v)
 			x.Display = &n
 		}
 	}
 	if e, ok := f["band"]; ok {
-		if v, ok := d.str(e.val, p.key("band")); ok {
+		if v, ok := d.Str(e.Val, p.Key("band")); ok {
 			x.Band = &v
 		}
 	}
 	if e, ok := f["grade"]; ok {
-		if v, ok := d.str(e.val, p.key("grade")); ok {
+		if v, ok := d.Str(e.Val, p.Key("grade")); ok {
 			x.Grade = &v
 		}
 	}
 	if e, ok := f["qualified"]; ok {
-		if v, ok := d.boolean(e.val, p.key("qualified")); ok {
+		if v, ok := d.Boolean(e.Val, p.Key("qualified")); ok {
 			x.Qualified = &v
 		}
 	}
 	if e, ok := f["disqualified"]; ok {
-		if v, ok := d.boolean(e.val, p.key("disqualified")); ok {
+		if v, ok := d.Boolean(e.Val, p.Key("disqualified")); ok {
 			x.Disqualified = &v
 		}
 	}
 	if e, ok := f["reasons"]; ok {
-		x.Reasons = d.stringList(e.val, p.key("reasons"))
+		x.Reasons = d.stringList(e.Val, p.Key("reasons"))
 	}
 	if e, ok := f["rules"]; ok {
-		x.Rules = d.stringList(e.val, p.key("rules"))
+		x.Rules = d.stringList(e.Val, p.Key("rules"))
 	}
 	if e, ok := f["not_rules"]; ok {
-		x.NotRules = d.stringList(e.val, p.key("not_rules"))
+		x.NotRules = d.stringList(e.Val, p.Key("not_rules"))
 	}
 	if e, ok := f["categories"]; ok {
-		ps, _ := d.pairs(e.val, p.key("categories"), "a mapping of category paths to points, such as {interest.engagement: 25}")
+		ps, _ := d.Pairs(e.Val, p.Key("categories"), "a mapping of category paths to points, such as {interest.engagement: 25}")
 		for _, ce := range ps {
-			if v, ok := d.number(ce.val, p.key("categories").key(ce.key.Value)); ok {
-				x.Categories = append(x.Categories, CategoryExpect{Path: ce.key.Value, Points: v})
+			if v, ok := d.Number(ce.Val, p.Key("categories").Key(ce.Key.Value)); ok {
+				x.Categories = append(x.Categories, CategoryExpect{Path: ce.Key.Value, Points: v})
 			}
 		}
 	}
@@ -531,11 +461,11 @@ func RunTests(set Evaluator, cases []TestCase) []TestResult {
 		res := TestResult{Case: c, Model: c.Model}
 		switch {
 		case res.Model != "" && !contains(all, res.Model):
-			res.Failures = append(res.Failures, fmt.Sprintf("no model named %q (the set has %s)", res.Model, orList(all)))
+			res.Failures = append(res.Failures, fmt.Sprintf("no model named %q (the set has %s)", res.Model, yamlfile.OrList(all)))
 		case res.Model == "" && len(ruleModels) == 1:
 			res.Model = ruleModels[0]
 		case res.Model == "":
-			res.Failures = append(res.Failures, fmt.Sprintf("the set has several models (%s); say which with model:", orList(all)))
+			res.Failures = append(res.Failures, fmt.Sprintf("the set has several models (%s); say which with model:", yamlfile.OrList(all)))
 		}
 		if len(res.Failures) == 0 {
 			in := withDeclaredTypes(c.Input, declared)

@@ -1,16 +1,21 @@
-package modelfile
+package yamlfile
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
-// suggest returns the candidate closest to word when it is close enough to
-// be a plausible typo, or "" when nothing is. Closeness is the optimal string
-// alignment distance, which counts a swap of two neighbouring letters
-// ("ponits") as one edit, the most common typing slip.
-func suggest(word string, candidates []string) string {
+// Suggest returns the candidate closest to word when it is close enough to
+// be a plausible typo, or "" when nothing is. Closeness is the optimal
+// string alignment distance, which counts a swap of two neighbouring
+// letters ("ponits") as one edit, the most common typing slip.
+func Suggest(word string, candidates []string) string {
 	w := strings.ToLower(word)
 	best, bestDist := "", 0
 	for _, c := range candidates {
 		d := editDistance(w, strings.ToLower(c))
+		// Ties go to the alphabetically first candidate so that output
+		// does not depend on map order.
 		if best == "" || d < bestDist || (d == bestDist && c < best) {
 			best, bestDist = c, d
 		}
@@ -18,16 +23,14 @@ func suggest(word string, candidates []string) string {
 	if best == "" {
 		return ""
 	}
-	// Ties go to the alphabetically first candidate so that output does not
-	// depend on map order.
 	// Short words need a tighter limit, otherwise "at" would suggest "as".
 	limit := 2
-	if n := len([]rune(w)); n <= 3 {
+	if n := utf8.RuneCountInString(w); n <= 3 {
 		limit = 1
 	} else if n >= 9 {
 		limit = 3
 	}
-	if bestDist > limit || bestDist >= len([]rune(best)) {
+	if bestDist > limit || bestDist >= utf8.RuneCountInString(best) {
 		return ""
 	}
 	return best
@@ -57,4 +60,15 @@ func editDistance(a, b string) int {
 		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(rb)]
+}
+
+// OrList joins words as "a, b or c", for messages listing the choices.
+func OrList(words []string) string {
+	switch len(words) {
+	case 0:
+		return ""
+	case 1:
+		return words[0]
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }

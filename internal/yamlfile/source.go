@@ -1,4 +1,4 @@
-package modelfile
+package yamlfile
 
 import (
 	"strings"
@@ -7,17 +7,18 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// source is one file's text, kept so that positions inside a scalar (an
+// Source is one file's text, kept so that positions inside a scalar (an
 // error in the middle of an expression) can be mapped back to the file.
-type source struct {
-	name  string
-	data  []byte
+type Source struct {
+	Name  string
+	Data  []byte
 	lines [][]rune // built on first use; most files never need it
 }
 
-func (s *source) line(i int) []rune {
+// Line returns the i-th (0-based) line of the file, or nil past its end.
+func (s *Source) Line(i int) []rune {
 	if s.lines == nil {
-		text := string(s.data)
+		text := string(s.Data)
 		if !utf8.ValidString(text) {
 			text = strings.ToValidUTF8(text, "\uFFFD")
 		}
@@ -32,12 +33,13 @@ func (s *source) line(i int) []rune {
 }
 
 // yamlBreaks normalises every line break YAML counts (CR LF, CR, LF, NEL,
-// LS, PS) to LF, so that line numbers agree with the parser's.
+// LS, PS) to LF, so that line numbers agree with the parser's. It is never
+// modified after initialisation.
 var yamlBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\u0085", "\n", "\u2028", "\n", "\u2029", "\n")
 
-// valueOffset turns expr's (1-based line, 0-based column) inside a value
-// into a rune offset into that value.
-func valueOffset(value string, line, col int) int {
+// ValueOffset turns an expression parser's (1-based line, 0-based column)
+// inside a value into a rune offset into that value.
+func ValueOffset(value string, line, col int) int {
 	off := 0
 	for i, l := range strings.Split(value, "\n") {
 		if i == line-1 {
@@ -48,30 +50,29 @@ func valueOffset(value string, line, col int) int {
 	return off
 }
 
-// scalarPos maps a rune offset inside a scalar's value to a 1-based line and
+// ScalarPos maps a rune offset inside a scalar's value to a 1-based line and
 // column in the file. YAML changes text on the way from the file to the
 // value (quotes, escapes, folded lines, block indentation), so the file is
 // walked alongside the value: equal characters advance both, while escape
 // sequences, doubled quotes, line breaks and indentation advance the file
 // only. When the walk gets lost it still ends near the right place, which
 // is all a pointer into an expression needs.
-func (s *source) scalarPos(n *yaml.Node, offset int) (line, col int) {
+func (s *Source) ScalarPos(n *yaml.Node, offset int) (line, col int) {
 	value := []rune(n.Value)
-	if offset > len(value) {
-		offset = len(value)
-	}
+	offset = min(offset, len(value))
 	li, ci := n.Line-1, n.Column-1
-	quoted := n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0
+	dq := n.Style&yaml.DoubleQuotedStyle != 0
+	sq := n.Style&yaml.SingleQuotedStyle != 0
 	block := n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0
 	indent := 0
 	switch {
-	case quoted:
+	case dq || sq:
 		ci++ // the opening quote
 	case block:
 		// The value starts on the line after the | or > indicator; its
 		// indentation is that of the first line with content.
 		li++
-		s.line(0)
+		s.Line(0)
 		for k := li; k < len(s.lines); k++ {
 			l := s.lines[k]
 			if strings.TrimSpace(string(l)) == "" {
@@ -82,14 +83,12 @@ func (s *source) scalarPos(n *yaml.Node, offset int) (line, col int) {
 			}
 			break
 		}
-		ci = min(indent, len(s.line(li)))
+		ci = min(indent, len(s.Line(li)))
 	}
-	dq := n.Style&yaml.DoubleQuotedStyle != 0
-	sq := n.Style&yaml.SingleQuotedStyle != 0
 	// Each step consumes at least one file character, so the walk ends; the
 	// limit only guards against a file that does not hold this node.
 	for k, steps := 0, 0; k < offset && steps < 1<<20; steps++ {
-		l := s.line(li)
+		l := s.Line(li)
 		if l == nil && li >= len(s.lines) {
 			break
 		}
@@ -102,7 +101,7 @@ func (s *source) scalarPos(n *yaml.Node, offset int) (line, col int) {
 			}
 			li++
 			ci = 0
-			nl := s.line(li)
+			nl := s.Line(li)
 			limit := len(nl)
 			if block {
 				limit = min(indent, len(nl))
@@ -112,8 +111,7 @@ func (s *source) scalarPos(n *yaml.Node, offset int) (line, col int) {
 			}
 			continue
 		}
-		c := l[ci]
-		switch {
+		switch c := l[ci]; {
 		case dq && c == '\\' && ci+1 == len(l):
 			ci++ // an escaped line break: nothing in the value
 		case dq && c == '\\':
