@@ -59,11 +59,19 @@ type Contribution struct {
 	Points   float64 `json:"points"`
 	// Count is how many occurrences earned points; Matched how many events
 	// matched before skips and limits.
-	Count   int        `json:"count,omitempty"`
-	Matched int        `json:"matched,omitempty"`
-	Events  []EventRef `json:"events,omitempty"`
-	Detail  string     `json:"detail,omitempty"`
+	Count   int `json:"count,omitempty"`
+	Matched int `json:"matched,omitempty"`
+	// Events are the occurrences behind the points, the most recent
+	// MaxEventRefs of them; EventsOmitted counts the older ones left out
+	// (they stay in the lead's event history).
+	Events        []EventRef `json:"events,omitempty"`
+	EventsOmitted int        `json:"events_omitted,omitempty"`
+	Detail        string     `json:"detail,omitempty"`
 }
+
+// MaxEventRefs bounds the events listed per contribution, so that a lead
+// with a thousand page views keeps an evaluation of bounded size.
+const MaxEventRefs = 20
 
 // EventRef is one occurrence behind a contribution.
 type EventRef struct {

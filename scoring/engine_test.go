@@ -520,3 +520,22 @@ func TestFutureEventIsANextChange(t *testing.T) {
 		t.Fatalf("score %v next %v; want 60 and the future event's time %v", got.Score, got.NextChangeAt, future)
 	}
 }
+
+func TestContributionListsTheMostRecentEvents(t *testing.T) {
+	spec := &leadscore.ModelSpec{Name: "views", Scale: leadscore.Scale{Min: 0, Max: 1000}, Categories: []leadscore.CategorySpec{{Name: "interest", Rules: []leadscore.RuleSpec{
+		{Name: "views", Events: []string{"page.viewed"}, Points: 1},
+	}}}}
+	m := mustCompile(t, spec)
+	var events []leadscore.Event
+	for i := range 50 {
+		events = append(events, ev(fmt.Sprintf("v%02d", i), "page.viewed", daysAgo(float64(50-i))))
+	}
+	got := m.Evaluate(&Input{Lead: &leadscore.Lead{ID: "l1"}, Events: events}, asOf)
+	c := got.Contributions[0]
+	if got.Score != 50 || c.Count != 50 || len(c.Events) != leadscore.MaxEventRefs || c.EventsOmitted != 50-leadscore.MaxEventRefs {
+		t.Fatalf("score %v count %d listed %d omitted %d", got.Score, c.Count, len(c.Events), c.EventsOmitted)
+	}
+	if c.Events[0].ID != "v30" || c.Events[len(c.Events)-1].ID != "v49" {
+		t.Errorf("the listed events must be the most recent: %s..%s", c.Events[0].ID, c.Events[len(c.Events)-1].ID)
+	}
+}

@@ -355,6 +355,17 @@ type occurrence struct {
 	group   []*entry // an at_least rule's events, trigger last
 }
 
+// size is the number of events behind the occurrence.
+func (o *occurrence) size() int {
+	switch {
+	case o.group != nil:
+		return len(o.group)
+	case o.first != nil:
+		return 2
+	}
+	return 1
+}
+
 func (o *occurrence) entries(yield func(*entry) bool) {
 	switch {
 	case o.group != nil:
@@ -465,7 +476,7 @@ func (e *evaluation) scoreBehaviour(r *compiledRule) (leadscore.Contribution, bo
 	}
 	contrib := leadscore.Contribution{Rule: spec.Name, Label: spec.Label, Category: r.category.path, Matched: len(matched)}
 	if len(occ) > 0 {
-		contrib.Events = make([]leadscore.EventRef, 0, len(occ))
+		contrib.Events = make([]leadscore.EventRef, 0, min(len(occ), leadscore.MaxEventRefs))
 	}
 	var details []string
 	if spec.AtLeast > 0 && len(occ) > 0 {
@@ -481,12 +492,24 @@ func (e *evaluation) scoreBehaviour(r *compiledRule) (leadscore.Contribution, bo
 		details = append(details, fmt.Sprintf("limited to %d %s", spec.MaxTimes, plural(spec.MaxTimes, "time", "times")))
 	}
 	var total float64
-	for _, o := range occ {
+	// Only the most recent occurrences are listed; older ones are counted.
+	listFrom := 0
+	if n := len(occ); n > 0 {
+		refs := 0
+		for listFrom = n; listFrom > 0 && refs < leadscore.MaxEventRefs; listFrom-- {
+			refs += occ[listFrom-1].size()
+		}
+	}
+	for k, o := range occ {
 		pts := spec.Points
 		if r.halfLife > 0 {
 			pts *= math.Exp2(-float64(e.asOf.Sub(o.at)) / float64(r.halfLife))
 		}
 		total += pts
+		if k < listFrom {
+			contrib.EventsOmitted += o.size()
+			continue
+		}
 		for en := range o.entries {
 			ref := leadscore.EventRef{ID: en.ev.ID, Type: en.ev.Type, At: en.ev.At}
 			if en == o.trigger {
