@@ -53,7 +53,11 @@ type IngestOptions struct {
 	// RawBatch is the transaction size of the raw insert measurement
 	// (default 1,000).
 	RawBatch int
-	Seed     uint64
+	// CacheSize and MaxBatch tune the service (zero: its defaults), to
+	// measure what they change.
+	CacheSize int
+	MaxBatch  int
+	Seed      uint64
 	// Logger receives the service's logs (default: discarded).
 	Logger *slog.Logger
 	// Progress, when set, is told what the benchmark is doing.
@@ -241,7 +245,7 @@ func RunIngest(ctx context.Context, opts IngestOptions) (rep *IngestReport, err 
 	checker := quality.NewChecker()
 	commits := &commitRecorder{}
 	svc, err := service.New(service.Config{Store: store, Clock: time.Now, Checker: checker, Logger: opts.Logger,
-		DueInterval: time.Hour, Metrics: commits})
+		DueInterval: time.Hour, Metrics: commits, CacheSize: opts.CacheSize, MaxBatch: opts.MaxBatch})
 	if err != nil {
 		return nil, err
 	}

@@ -78,6 +78,17 @@ func CompileSet(specs []*leadscore.ModelSpec, opts Options) (*Set, error) {
 	return set, nil
 }
 
+// UsesAccountActivity reports whether any model reads
+// account.active_people, so that a colleague's activity can change a score.
+func (s *Set) UsesAccountActivity() bool {
+	for _, m := range s.models {
+		if m.usesActivePeople {
+			return true
+		}
+	}
+	return false
+}
+
 // Models returns the models in evaluation order.
 func (s *Set) Models() []*Model { return append([]*Model(nil), s.models...) }
 

@@ -27,6 +27,9 @@ type batch struct {
 	// forgotten if the transaction fails.
 	stateTouched    map[string]bool
 	accountsChanged map[string]bool
+	// activeChanged holds accounts whose number of active people this
+	// batch changed, with the new number.
+	activeChanged map[string]int
 
 	// Writes of ordinary events are gathered and flushed in bulk, because
 	// on a networked database every statement is a round trip. Reads in the
@@ -59,7 +62,7 @@ func (s *Service) newBatch(tx leadscore.Tx, set *activeSet) (*batch, error) {
 		return nil, fmt.Errorf("service: the store's transactions must support bulk operations")
 	}
 	return &batch{s: s, tx: tx, bulk: bulk, set: set, now: s.now().UTC(), touched: map[string]touch{}, stale: map[string]bool{},
-		stateTouched: map[string]bool{}, accountsChanged: map[string]bool{}, aliases: map[string]string{},
+		stateTouched: map[string]bool{}, accountsChanged: map[string]bool{}, activeChanged: map[string]int{}, aliases: map[string]string{},
 		aliasMissing: map[string]bool{}, pendingLeads: map[string]*leadscore.Lead{}, pendingAlias: map[string]string{}}, nil
 }
 
@@ -647,6 +650,13 @@ func (b *batch) scoreTouched(ctx context.Context) error {
 					return err
 				}
 				peers[entry.account] = all
+				// When the number of active people changes, every person of
+				// the account reads a new account.active_people.
+				if b.set.usesActivity {
+					if prev, seen := b.s.activeCount[entry.account]; !seen || prev != len(all) {
+						b.activeChanged[entry.account] = len(all)
+					}
+				}
 			}
 			entry.st.SetPeers(othersThan(all, id))
 		}

@@ -67,8 +67,14 @@ func (s *Service) submit(ctx context.Context, r *request) error {
 	select {
 	case err := <-r.done:
 		return err
-	case <-s.stopped:
-		return errShuttingDown
+	case <-s.loopDone:
+		// The committer may have taken r just before exiting.
+		select {
+		case err := <-r.done:
+			return err
+		default:
+			return errShuttingDown
+		}
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -202,6 +208,14 @@ func isUserError(err error) bool {
 // affected indirectly: the people of accounts whose facts or activity
 // changed. It never blocks the committer.
 func (s *Service) followUp(b *batch) {
+	for a, n := range b.activeChanged {
+		// An account not seen since start re-scores once when others are
+		// active too: their scores may predate a restart.
+		if _, seen := s.activeCount[a]; seen || n > 1 {
+			b.accountsChanged[a] = true
+		}
+		s.activeCount[a] = n
+	}
 	if len(b.accountsChanged) == 0 {
 		return
 	}

@@ -35,7 +35,8 @@ func (s *Service) reloadModels(ctx context.Context) error {
 	if len(actives) == 0 {
 		set = nil
 	}
-	s.models.Store(&activeSet{set: set, versions: versions, stakeWindow: window, gen: gen})
+	s.models.Store(&activeSet{set: set, versions: versions, stakeWindow: window, gen: gen,
+		usesActivity: set != nil && set.UsesAccountActivity()})
 	return nil
 }
 

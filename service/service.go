@@ -84,7 +84,13 @@ type Service struct {
 
 	stop    chan struct{}
 	stopped chan struct{}
-	wg      sync.WaitGroup
+	// loopDone is closed when the committer has exited: a request queued
+	// after that will never be committed.
+	loopDone chan struct{}
+	// activeCount is each account's number of active people as last
+	// scored; a change re-scores the account's people. Committer-owned.
+	activeCount map[string]int
+	wg          sync.WaitGroup
 	// followUps tracks re-scoring that committed batches started, so a
 	// caller can wait until the effects of its writes have settled.
 	followUps sync.WaitGroup
@@ -132,6 +138,7 @@ func New(cfg Config) (*Service, error) {
 		cfg: cfg, ws: cfg.Store.Workspace(cfg.Workspace), log: cfg.Logger, now: cfg.Clock, check: cfg.Checker,
 		queue: make(chan *request, 1024), cache: newStateCache(cfg.CacheSize), uaBots: map[string]bool{},
 		keyTouch: map[string]time.Time{}, stop: make(chan struct{}), stopped: make(chan struct{}),
+		loopDone: make(chan struct{}), activeCount: map[string]int{},
 	}
 	return s, nil
 }
@@ -142,7 +149,7 @@ func (s *Service) Start(ctx context.Context) error {
 		return err
 	}
 	s.wg.Add(2)
-	go func() { defer s.wg.Done(); s.commitLoop() }()
+	go func() { defer s.wg.Done(); defer close(s.loopDone); s.commitLoop() }()
 	go func() { defer s.wg.Done(); s.dueLoop() }()
 	s.resumeJobs(ctx)
 	return nil
@@ -181,6 +188,8 @@ type activeSet struct {
 	// loading peers.
 	stakeWindow time.Duration
 	gen         uint64
+	// usesActivity says whether a condition reads account.active_people.
+	usesActivity bool
 }
 
 func (s *Service) active() *activeSet { return s.models.Load() }

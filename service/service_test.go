@@ -398,3 +398,54 @@ func TestEventsNamingTheLeadByEmail(t *testing.T) {
 		t.Fatalf("lead %+v %v", v, err)
 	}
 }
+
+func TestAColleaguesActivityReScoresTheAccount(t *testing.T) {
+	f := newFixture(t)
+	people := []string{"ana", "ben", "cy"}
+	for _, p := range people {
+		f.ingest(identify("id-"+p, p, map[string]any{"email": p + "@acme-corp.com"}))
+	}
+	committee := func(lead string) bool {
+		for _, c := range f.score(lead, "b2b-saas").Evaluation.Contributions {
+			if c.Rule == "buying-committee" {
+				return true
+			}
+		}
+		return false
+	}
+	f.ingest(track("e-ana", "ana", "page.viewed", map[string]any{"path": "/docs"}))
+	f.ingest(track("e-ben", "ben", "page.viewed", map[string]any{"path": "/docs"}))
+	if committee("ana") {
+		t.Fatal("two active people are not a buying committee")
+	}
+	f.ingest(track("e-cy", "cy", "page.viewed", map[string]any{"path": "/docs"}))
+	for _, p := range people {
+		if !committee(p) {
+			t.Errorf("%s: the third active colleague must re-score everyone in the account", p)
+		}
+		evs, err := f.svc.ScoreAsOf(context.Background(), p, f.clock.Now(), "b2b-saas", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stored := f.score(p, "b2b-saas"); stored.Score != evs[0].Score {
+			t.Errorf("%s: stored score %v, fresh evaluation %v", p, stored.Score, evs[0].Score)
+		}
+	}
+}
+
+func TestCloseReturnsWithFollowUpsInFlight(t *testing.T) {
+	f := newFixture(t)
+	for i := range 20 {
+		f.ingest(identify(fmt.Sprintf("i%d", i), fmt.Sprintf("u%d", i), map[string]any{"email": fmt.Sprintf("p%d@acme-corp.com", i)}))
+	}
+	grp := leadscore.Message{Kind: leadscore.MsgGroup, MessageID: "g", UserID: "u0", GroupID: "acme-corp.com",
+		Traits: map[string]any{"industry": "Software"}, Timestamp: start, ReceivedAt: start, Source: "test"}
+	if _, err := f.svc.Ingest(context.Background(), []leadscore.Message{grp}); err != nil {
+		t.Fatal(err)
+	}
+	// No Settle: the account's re-scoring is still queued or running. Close
+	// must still return (a hang fails the test by its timeout).
+	if err := f.svc.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

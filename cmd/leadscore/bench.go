@@ -125,6 +125,8 @@ with its explanation at --read-rate per second while events are ingested.`,
 	f.IntVar(&opts.ReadRate, "read-rate", 1000, "lead reads per second while ingesting")
 	f.IntVar(&opts.ReadCount, "reads", 3000, "number of lead reads")
 	f.Uint64Var(&opts.Seed, "seed", 1, "seed of the generated events")
+	f.IntVar(&opts.CacheSize, "cache-size", 0, "lead states the service keeps in memory (default: the service's)")
+	f.IntVar(&opts.MaxBatch, "max-batch", 0, "most messages per transaction (default: the service's)")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.StringVar(&cpuProf, "cpuprofile", "", "write a CPU profile of the run to this file (for go tool pprof)")
 	return cmd

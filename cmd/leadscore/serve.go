@@ -128,8 +128,7 @@ func runServe(ctx context.Context, stop func(), cfg *config, stdout, stderr io.W
 		log.Warn("requests still running at the shutdown timeout were cut off", "err", shutdownErr)
 		_ = srv.Close()
 	}
-	// rt.close (deferred) closes the service, which commits what is
-	// queued, then the store.
+	// The service commits what is queued before the store closes.
 	if err := rt.close(); err != nil {
 		return err
 	}
