@@ -142,9 +142,15 @@ func (im *importer) leads(ctx context.Context, format ingest.Format) error {
 	if err != nil {
 		return err
 	}
-	var recs []ingest.LeadRecord
+	return readBatches(ctx, im, rd.Next, im.sendLeads)
+}
+
+// readBatches reads records with next, reports bad rows by line, and hands
+// full batches (and the last, partial one) to send.
+func readBatches[T any](ctx context.Context, im *importer, next func() (T, error), send func(context.Context, []T) error) error {
+	var recs []T
 	for {
-		rec, err := rd.Next()
+		rec, err := next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -161,7 +167,7 @@ func (im *importer) leads(ctx context.Context, format ingest.Format) error {
 		im.read++
 		recs = append(recs, rec)
 		if len(recs) == im.batch {
-			if err := im.sendLeads(ctx, recs); err != nil {
+			if err := send(ctx, recs); err != nil {
 				return err
 			}
 			recs = recs[:0]
@@ -171,7 +177,7 @@ func (im *importer) leads(ctx context.Context, format ingest.Format) error {
 		}
 	}
 	if len(recs) > 0 {
-		return im.sendLeads(ctx, recs)
+		return send(ctx, recs)
 	}
 	return nil
 }
@@ -228,39 +234,7 @@ func (im *importer) sendLeads(ctx context.Context, recs []ingest.LeadRecord) err
 }
 
 func (im *importer) events(ctx context.Context) error {
-	rd := ingest.NewEventReader(im.file, im.checker)
-	var recs []ingest.EventRecord
-	for {
-		rec, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		var rowErr *ingest.RowError
-		if errors.As(err, &rowErr) {
-			im.read++
-			im.bad++
-			im.problems.add(rowErr.Line, rowErr.Reason())
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		im.read++
-		recs = append(recs, rec)
-		if len(recs) == im.batch {
-			if err := im.sendEvents(ctx, recs); err != nil {
-				return err
-			}
-			recs = recs[:0]
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-	}
-	if len(recs) > 0 {
-		return im.sendEvents(ctx, recs)
-	}
-	return nil
+	return readBatches(ctx, im, ingest.NewEventReader(im.file, im.checker).Next, im.sendEvents)
 }
 
 // sendEvents stores a batch of events as tracked events of their leads.
