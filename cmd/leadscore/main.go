@@ -4,8 +4,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 
@@ -65,3 +67,12 @@ type exitError struct {
 }
 
 func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+// printJSON writes v as indented JSON for a person or a script. HTML
+// escaping is off because model conditions are full of < > &.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}

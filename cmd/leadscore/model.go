@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -139,10 +138,7 @@ func runModelValidate(out io.Writer, paths []string, format string) error {
 		if report.Diagnostics == nil {
 			report.Diagnostics = []modelfile.Diagnostic{}
 		}
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(report); err != nil {
+		if err := printJSON(out, report); err != nil {
 			return err
 		}
 	} else {
@@ -382,11 +378,8 @@ func runModelShow(out, errOut io.Writer, paths []string, model string) error {
 	if len(specs) == 0 {
 		return modelUsageError("no model named %q (the files hold %s)", model, strings.Join(set.Names(), ", "))
 	}
-	enc := json.NewEncoder(out)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false) // conditions are full of < > &
 	if len(specs) == 1 {
-		return enc.Encode(specs[0])
+		return printJSON(out, specs[0])
 	}
-	return enc.Encode(specs)
+	return printJSON(out, specs)
 }

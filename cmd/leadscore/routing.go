@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -126,10 +125,7 @@ func runRoutingValidate(out io.Writer, file, format string) error {
 		if report.Diagnostics == nil {
 			report.Diagnostics = []modelfile.Diagnostic{}
 		}
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(report); err != nil {
+		if err := printJSON(out, report); err != nil {
 			return err
 		}
 	} else {
