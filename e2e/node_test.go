@@ -33,7 +33,7 @@ func TestNodeSDK(t *testing.T) {
 		groupID = "node-example-corp"
 		email   = "ada@node-example-corp.com"
 	)
-	cmd := exec.Command(node, "--test")
+	cmd := exec.Command(node, "--test", "segment.test.mjs")
 	cmd.Dir = nodeDir
 	cmd.Env = append(cleanEnv(),
 		"LEADSCORE_URL="+srv.URL, "LEADSCORE_WRITE_KEY="+srv.WriteKey,
