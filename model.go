@@ -7,10 +7,14 @@ package leadscore
 type ModelSpec struct {
 	Name        string `json:"name"`
 	Description string `json:"description,omitempty"`
-	// Kind is "rules" (the default) or "combined" (a score made from other
-	// models' scores, see Combine).
-	Kind  ModelKind `json:"kind,omitempty"`
-	Scale Scale     `json:"scale"`
+	// Kind is "rules" (the default), "combined" (a score made from other
+	// models' scores, see Combine) or "predictive" (a learned model, see
+	// Artifact).
+	Kind ModelKind `json:"kind,omitempty"`
+	// Artifact is the trained model file of a predictive model (written by
+	// leadscore train), resolved relative to the model file.
+	Artifact string `json:"artifact,omitempty"`
+	Scale    Scale  `json:"scale"`
 	// MQL is the qualification threshold on the (clamped, rounded) score.
 	// Nil means the model never qualifies anyone by itself.
 	MQL *float64 `json:"mql,omitempty"`
@@ -39,6 +43,9 @@ type ModelKind string
 const (
 	KindRules    ModelKind = "rules"
 	KindCombined ModelKind = "combined"
+	// KindPredictive scores with a trained model: the score is the
+	// calibrated probability of conversion on the model's scale.
+	KindPredictive ModelKind = "predictive"
 )
 
 type DisqualifyMode string

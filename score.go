@@ -92,6 +92,7 @@ const (
 	AdjustDisqualified AdjustmentKind = "disqualified"
 	AdjustBot          AdjustmentKind = "bot"
 	AdjustCombined     AdjustmentKind = "combined"
+	AdjustPredicted    AdjustmentKind = "predicted"
 )
 
 type Adjustment struct {

@@ -2,6 +2,7 @@ package leadscore
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -60,6 +61,9 @@ type LeadView struct {
 	Lead    Lead          `json:"lead"`
 	Account *Account      `json:"account,omitempty"`
 	Scores  []ScoreRecord `json:"scores"`
+	// Automation is the lead's stage, owner and deadline; absent for a
+	// lead automation has not seen yet.
+	Automation *AutomationView `json:"automation,omitempty"`
 }
 
 // AccountView is an account with its people and its account score per model.
@@ -84,6 +88,25 @@ type Diagnostic struct {
 	Severity string `json:"severity"`
 	Field    string `json:"field,omitempty"`
 	Message  string `json:"message"`
+}
+
+// ModelTestReport is the outcome of running fixture cases against a model
+// file: every case, passed or not.
+type ModelTestReport struct {
+	Diagnostics []Diagnostic    `json:"diagnostics,omitempty"`
+	Cases       []ModelTestCase `json:"cases"`
+	Passed      int             `json:"passed"`
+	Failed      int             `json:"failed"`
+}
+
+// ModelTestCase is one fixture case's result. Failures are short phrases
+// ("score 60, want 65"); none means it passed.
+type ModelTestCase struct {
+	Name        string   `json:"name"`
+	Line        int      `json:"line"`
+	Model       string   `json:"model,omitempty"`
+	Failures    []string `json:"failures,omitempty"`
+	Explanation []string `json:"explanation,omitempty"`
 }
 
 // NewAPIKey is a key as created: Secret is shown once and never stored.
@@ -122,6 +145,13 @@ type Service interface {
 	// inactive versions. An invalid file is rejected whole, with the
 	// diagnostics (err is then a CodeInvalid Error).
 	UploadModel(ctx context.Context, filename string, source []byte, by string) (*UploadResult, error)
+	// ValidateModel checks a model file and stores nothing: the errors and
+	// warnings UploadModel would report.
+	ValidateModel(ctx context.Context, filename string, source []byte) ([]Diagnostic, error)
+	// TestModel runs fixture cases (a model's *.tests.yaml) against a model
+	// file, storing nothing. A model or tests file with errors is
+	// CodeInvalid, with the diagnostics in the report.
+	TestModel(ctx context.Context, filename string, source, tests []byte) (*ModelTestReport, error)
 	// ModelVersions lists a model's versions, or every version of every
 	// model when name is empty (each with its Active flag).
 	ModelVersions(ctx context.Context, name string) ([]ModelVersion, error)
@@ -136,4 +166,101 @@ type Service interface {
 	RevokeAPIKey(ctx context.Context, id string) error
 	// Authenticate checks a presented secret and returns its key.
 	Authenticate(ctx context.Context, secret string) (*APIKey, error)
+
+	// LeadAction performs a sales action (accept, reject, recycle,
+	// set_stage, assign). A move the lifecycle forbids is CodeConflict; an
+	// action that changes nothing succeeds and records nothing.
+	LeadAction(ctx context.Context, id string, a LeadAction) (*AutomationView, error)
+	LeadAutomation(ctx context.Context, id string) (*AutomationView, error)
+	// RecordOutcome stores won or lost, with the value and date.
+	RecordOutcome(ctx context.Context, o Outcome) (*Outcome, error)
+	// LeadTimeline lists a lead's transitions (qualified, assigned, stage
+	// changes, SLA breaches), oldest first, after seq after.
+	LeadTimeline(ctx context.Context, id string, after int64, limit int) ([]HistoryEntry, error)
+	// UploadRouting validates a routing file and makes it active; an
+	// invalid file is refused whole, with the diagnostics.
+	UploadRouting(ctx context.Context, filename string, source []byte, by string) (*RoutingUpload, error)
+	ActiveRouting(ctx context.Context) (*RoutingFile, error)
+	// Owners lists owners with their open MQLs and SLA breaches.
+	Owners(ctx context.Context) ([]OwnerStats, error)
+
+	CreateWebhook(ctx context.Context, w Webhook) (*NewWebhook, error)
+	Webhooks(ctx context.Context) ([]Webhook, error)
+	GetWebhook(ctx context.Context, id string) (*Webhook, error)
+	UpdateWebhook(ctx context.Context, w Webhook) (*Webhook, error)
+	DeleteWebhook(ctx context.Context, id string) error
+	// TestWebhook sends a signed test event now and reports the answer.
+	TestWebhook(ctx context.Context, id string) (*DeliveryAttempt, error)
+	Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, string, error)
+	// GetDelivery returns a delivery with its attempts.
+	GetDelivery(ctx context.Context, id string) (*Delivery, error)
+	// ReplayDelivery sends a delivery again with the same event id.
+	ReplayDelivery(ctx context.Context, id string) (*Delivery, error)
+
+	// CreateUser adds a person who signs in to the web UI.
+	CreateUser(ctx context.Context, u NewUser) (*User, error)
+	Users(ctx context.Context) ([]User, error)
+	// UpdateUser changes a user; a new role or password, or disabling,
+	// ends the user's sessions.
+	UpdateUser(ctx context.Context, id string, ch UserChange) (*User, error)
+	// SignIn checks a password and starts a session. Every failure is the
+	// same CodeUnauthorized error.
+	SignIn(ctx context.Context, email, password string) (*NewSession, error)
+	// SessionUser returns who a session token belongs to, unless the
+	// session has been idle longer than idle or the user is disabled.
+	SessionUser(ctx context.Context, token string, idle time.Duration) (*SignedIn, error)
+	SignOut(ctx context.Context, token string) error
+}
+
+// LeadAction is something sales does to a lead: accept, reject (with a
+// reason), recycle (optionally resetting the behaviour score), set_stage or
+// assign (to an owner, optionally of a team).
+type LeadAction struct {
+	Action     string `json:"action"`
+	Stage      string `json:"stage,omitempty"`
+	Owner      string `json:"owner,omitempty"`
+	Team       string `json:"team,omitempty"`
+	Reason     string `json:"reason,omitempty"`
+	ResetScore bool   `json:"reset_score,omitempty"`
+	// By is who did it; the HTTP API sets it to the API key's name.
+	By string `json:"by,omitempty"`
+}
+
+// AutomationView is where a lead stands in its lifecycle: stage, owner,
+// pending follow-up deadline, outcome, and the whole automation state
+// (who qualified it and when, the routing rule that chose the owner, the
+// SLA timer).
+type AutomationView struct {
+	LeadID  string          `json:"lead_id"`
+	Stage   string          `json:"stage"`
+	Owner   string          `json:"owner,omitempty"`
+	SLADue  time.Time       `json:"sla_due,omitzero"`
+	State   json.RawMessage `json:"state,omitempty"`
+	Outcome *Outcome        `json:"outcome,omitempty"`
+}
+
+// RoutingUpload is the outcome of uploading a routing file: the stored,
+// now active version, or the validator's diagnostics when it was refused.
+type RoutingUpload struct {
+	File        *RoutingFile `json:"file,omitempty"`
+	Diagnostics []Diagnostic `json:"diagnostics,omitempty"`
+}
+
+// OwnerStats is one owner of the routing file with their workload.
+type OwnerStats struct {
+	Name     string   `json:"name"`
+	Email    string   `json:"email,omitempty"`
+	Capacity *int     `json:"capacity,omitempty"`
+	Teams    []string `json:"teams,omitempty"`
+	OpenMQLs int      `json:"open_mqls"`
+	Breaches int      `json:"sla_breaches"`
+	// InFile is false for an owner who still holds leads but is no longer
+	// in the active routing file.
+	InFile bool `json:"in_file"`
+}
+
+// NewWebhook is a webhook as created: Secret is shown this once.
+type NewWebhook struct {
+	Webhook
+	Secret string `json:"secret"`
 }

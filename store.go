@@ -2,6 +2,7 @@ package leadscore
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -222,6 +223,33 @@ type Reader interface {
 	// LeadIDs pages through every lead id in id order, for re-scoring.
 	LeadIDs(ctx context.Context, after string, limit int) ([]string, error)
 	CountLeads(ctx context.Context) (int64, error)
+	UserReader
+}
+
+// UserReader reads the people who sign in to the web UI and their sessions.
+type UserReader interface {
+	User(ctx context.Context, id string) (*User, error)
+	// UserByEmail finds a user by normalised email, or not_found.
+	UserByEmail(ctx context.Context, email string) (*User, error)
+	// Users lists every user, disabled ones included, by email.
+	Users(ctx context.Context) ([]User, error)
+	// Session returns a session by id (the hash of its token), or not_found.
+	Session(ctx context.Context, id string) (*Session, error)
+}
+
+// UserWriter writes users and sessions.
+type UserWriter interface {
+	// PutUser creates a user or replaces the one with u.ID. An email
+	// another user has is a conflict. A zero CreatedAt becomes now.
+	PutUser(ctx context.Context, u *User) error
+	PutSession(ctx context.Context, s *Session) error
+	// TouchSession records activity; the recorded time never moves back.
+	TouchSession(ctx context.Context, id string, at time.Time) error
+	// DeleteSession ends one session; an unknown one is not an error.
+	DeleteSession(ctx context.Context, id string) error
+	// DeleteSessions ends every session of a user, and every session of
+	// anyone last seen before idleBefore (a zero time: none by age).
+	DeleteSessions(ctx context.Context, userID string, idleBefore time.Time) (int64, error)
 }
 
 // Tx is a write transaction. Reads inside it see its own writes.
@@ -251,6 +279,7 @@ type Tx interface {
 	AddToAccountList(ctx context.Context, list string, domains []string) error
 	RemoveFromAccountList(ctx context.Context, list string, domains []string) error
 	DeleteAccountList(ctx context.Context, name string) error
+	UserWriter
 }
 
 // BulkReader reads for many leads at once. A transaction of the SQL store
@@ -280,4 +309,201 @@ type BulkTx interface {
 	AppendLedgerEntries(ctx context.Context, entries []*LedgerEntry) error
 	UpsertLeads(ctx context.Context, leads []*Lead) error
 	AddAliases(ctx context.Context, aliases map[string]string) error
+}
+
+// LeadAutomation is what automation remembers about one lead: its lifecycle
+// stage, owner and pending follow-up deadline in columns a query can use,
+// and the whole state (automation.LeadState) as JSON that only automation
+// reads.
+type LeadAutomation struct {
+	LeadID    string `json:"lead_id"`
+	AccountID string `json:"account_id,omitempty"`
+	Stage     string `json:"stage"`
+	Owner     string `json:"owner,omitempty"`
+	// OpenMQL says the lead counts against its owner's capacity.
+	OpenMQL bool `json:"open_mql"`
+	// SLADue is the pending follow-up deadline, indexed so the due job
+	// finds it; zero when no timer runs.
+	SLADue    time.Time       `json:"sla_due,omitzero"`
+	State     json.RawMessage `json:"state"`
+	UpdatedAt time.Time       `json:"updated_at"`
+}
+
+// HistoryEntry is one transition of a lead (qualified, assigned, stage
+// changed, SLA breached...), appended in the transaction that made it.
+// EventID is the CloudEvents id the transition is announced with.
+type HistoryEntry struct {
+	Seq     int64           `json:"seq"`
+	LeadID  string          `json:"lead_id"`
+	Kind    string          `json:"kind"`
+	At      time.Time       `json:"at"`
+	Owner   string          `json:"owner,omitempty"`
+	EventID string          `json:"event_id"`
+	Data    json.RawMessage `json:"data"`
+}
+
+// OutcomeResult is how a deal ended.
+type OutcomeResult string
+
+const (
+	OutcomeWon  OutcomeResult = "won"
+	OutcomeLost OutcomeResult = "lost"
+)
+
+// Outcome is what sales reports a lead became: won or lost, the value and
+// when. Outcomes are what models are measured against. A lead has at most
+// one outcome; recording another replaces it.
+type Outcome struct {
+	LeadID     string        `json:"lead_id"`
+	Result     OutcomeResult `json:"result"`
+	Value      *float64      `json:"value,omitempty"`
+	Currency   string        `json:"currency,omitempty"`
+	At         time.Time     `json:"at"`
+	Reason     string        `json:"reason,omitempty"`
+	By         string        `json:"by,omitempty"`
+	RecordedAt time.Time     `json:"recorded_at"`
+}
+
+// RoutingFile is one uploaded version of the routing file; at most one is
+// active.
+type RoutingFile struct {
+	Version   string    `json:"version"`
+	Name      string    `json:"name,omitempty"`
+	Filename  string    `json:"filename,omitempty"`
+	Source    string    `json:"source"`
+	CreatedAt time.Time `json:"created_at"`
+	CreatedBy string    `json:"created_by,omitempty"`
+	Active    bool      `json:"active"`
+}
+
+// Webhook is a subscription of a URL to events. Secret signs every request
+// (a whsec_ value); it is shown when the webhook is created and otherwise
+// never leaves the service.
+type Webhook struct {
+	ID            string    `json:"id"`
+	URL           string    `json:"url"`
+	Types         []string  `json:"types,omitempty"`
+	Models        []string  `json:"models,omitempty"`
+	MinScoreDelta float64   `json:"min_score_delta,omitempty"`
+	Description   string    `json:"description,omitempty"`
+	Secret        string    `json:"-"`
+	Disabled      bool      `json:"disabled"`
+	DisabledAt    time.Time `json:"disabled_at,omitzero"`
+	// DisabledReason says why: a person, or the receiver answering 410.
+	DisabledReason string    `json:"disabled_reason,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+// DeliveryState is where a delivery stands.
+type DeliveryState string
+
+const (
+	DeliveryPending   DeliveryState = "pending"
+	DeliveryDelivered DeliveryState = "delivered"
+	// DeliveryFailed: the retry policy is exhausted.
+	DeliveryFailed DeliveryState = "failed"
+	// DeliveryCancelled: the webhook was disabled or deleted first.
+	DeliveryCancelled DeliveryState = "cancelled"
+)
+
+// Delivery is one event for one webhook: an outbox row, written in the
+// transaction of the change it announces and then delivered in the
+// background. Its ID is derived from the webhook and the event id, so
+// writing it twice is harmless.
+type Delivery struct {
+	ID            string            `json:"id"`
+	WebhookID     string            `json:"webhook_id"`
+	EventID       string            `json:"event_id"`
+	Type          string            `json:"type"`
+	LeadID        string            `json:"lead_id,omitempty"`
+	Body          json.RawMessage   `json:"body"`
+	State         DeliveryState     `json:"state"`
+	Attempts      int               `json:"attempts"`
+	FirstAttempt  time.Time         `json:"first_attempt_at,omitzero"`
+	NextAttempt   time.Time         `json:"next_attempt_at,omitzero"`
+	LastStatus    int               `json:"last_status,omitempty"`
+	LastError     string            `json:"last_error,omitempty"`
+	CreatedAt     time.Time         `json:"created_at"`
+	UpdatedAt     time.Time         `json:"updated_at"`
+	DeliveredAt   time.Time         `json:"delivered_at,omitzero"`
+	AttemptDetail []DeliveryAttempt `json:"attempt_detail,omitempty"`
+}
+
+// DeliveryAttempt is the record of one POST of a delivery.
+type DeliveryAttempt struct {
+	DeliveryID string    `json:"delivery_id"`
+	N          int       `json:"n"`
+	At         time.Time `json:"at"`
+	Outcome    string    `json:"outcome"`
+	Status     int       `json:"status,omitempty"`
+	Error      string    `json:"error,omitempty"`
+	Response   string    `json:"response,omitempty"`
+	DurationMS int64     `json:"duration_ms"`
+}
+
+// DeliveryFilter selects deliveries for listing, newest first. After is
+// the cursor returned with the previous page.
+type DeliveryFilter struct {
+	WebhookID string
+	LeadID    string
+	State     DeliveryState
+	After     string
+	Limit     int
+}
+
+// AutomationReader reads what automation stores. Like BulkReader it is a
+// separate interface that the SQL store's workspace views and
+// transactions implement.
+type AutomationReader interface {
+	// LeadAutomations returns the stored states of the leads that have one.
+	LeadAutomations(ctx context.Context, leadIDs []string) (map[string]*LeadAutomation, error)
+	// OwnerLoads counts each owner's open MQLs.
+	OwnerLoads(ctx context.Context) (map[string]int, error)
+	// OwnerBreaches counts each owner's SLA breaches in the history.
+	OwnerBreaches(ctx context.Context) (map[string]int, error)
+	// AccountOwner is the owner most recently given another lead of the
+	// account, or "".
+	AccountOwner(ctx context.Context, accountID, exceptLead string) (string, error)
+	// SLADueLeads lists leads whose follow-up deadline is at or before t,
+	// earliest first.
+	SLADueLeads(ctx context.Context, t time.Time, limit int) ([]string, error)
+	RoutingCursors(ctx context.Context) (map[string]string, error)
+	// ActiveRoutingFile is not_found when none was uploaded.
+	ActiveRoutingFile(ctx context.Context) (*RoutingFile, error)
+	History(ctx context.Context, leadID string, after int64, limit int) ([]HistoryEntry, error)
+	// Outcome is not_found when none was recorded.
+	Outcome(ctx context.Context, leadID string) (*Outcome, error)
+	Webhooks(ctx context.Context) ([]Webhook, error)
+	Webhook(ctx context.Context, id string) (*Webhook, error)
+	Deliveries(ctx context.Context, f DeliveryFilter) (ds []Delivery, next string, err error)
+	Delivery(ctx context.Context, id string) (*Delivery, error)
+	DeliveryAttempts(ctx context.Context, deliveryID string) ([]DeliveryAttempt, error)
+	// DueDeliveries lists pending deliveries whose next attempt is at or
+	// before t, earliest first.
+	DueDeliveries(ctx context.Context, t time.Time, limit int) ([]Delivery, error)
+}
+
+// AutomationTx writes what automation stores, in the transaction of the
+// change that caused it.
+type AutomationTx interface {
+	AutomationReader
+	PutLeadAutomations(ctx context.Context, states []*LeadAutomation) error
+	// PutRoutingCursors stores the teams' round-robin turns given (others
+	// are kept).
+	PutRoutingCursors(ctx context.Context, cursors map[string]string) error
+	// PutRoutingFile stores a version and makes it the active one.
+	PutRoutingFile(ctx context.Context, f *RoutingFile) error
+	// AppendHistory fills each entry's Seq.
+	AppendHistory(ctx context.Context, entries []*HistoryEntry) error
+	PutOutcome(ctx context.Context, o *Outcome) error
+	PutWebhook(ctx context.Context, w *Webhook) error
+	// DeleteWebhook removes a webhook and cancels its pending deliveries.
+	DeleteWebhook(ctx context.Context, id string) error
+	// EnqueueDeliveries writes outbox rows; a delivery whose id exists is
+	// left as it is.
+	EnqueueDeliveries(ctx context.Context, ds []*Delivery) error
+	// UpdateDelivery stores a delivery's state, attempts and schedule.
+	UpdateDelivery(ctx context.Context, d *Delivery) error
+	AddDeliveryAttempt(ctx context.Context, a *DeliveryAttempt) error
 }

@@ -266,7 +266,7 @@ func RunIngest(ctx context.Context, opts IngestOptions) (rep *IngestReport, err 
 	} else if n > 0 {
 		return nil, fmt.Errorf("the database already holds %d leads: the benchmark needs an empty one", n)
 	}
-	if err := activateExample(ctx, svc); err != nil {
+	if _, err := activateExample(ctx, svc); err != nil {
 		return nil, err
 	}
 	writeKey, err := svc.CreateAPIKey(ctx, "bench", []leadscore.Scope{leadscore.ScopeWrite})
@@ -365,21 +365,26 @@ func RunIngest(ctx context.Context, opts IngestOptions) (rep *IngestReport, err 
 	return rep, nil
 }
 
-func activateExample(ctx context.Context, svc *service.Service) error {
+// activateExample uploads and activates the example models and returns
+// the ids of their re-scoring jobs.
+func activateExample(ctx context.Context, svc *service.Service) ([]string, error) {
 	src, err := examples.Files.ReadFile(examples.ModelFile)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	up, err := svc.UploadModel(ctx, examples.ModelFile, src, "bench")
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var jobs []string
 	for _, v := range up.Versions {
-		if _, err := svc.ActivateModel(ctx, v.Name, v.Version); err != nil {
-			return err
+		job, err := svc.ActivateModel(ctx, v.Name, v.Version)
+		if err != nil {
+			return nil, err
 		}
+		jobs = append(jobs, job.ID)
 	}
-	return nil
+	return jobs, nil
 }
 
 // sendAll posts bodies to /v1/batch from clients goroutines and measures

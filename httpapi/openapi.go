@@ -210,9 +210,10 @@ func errorText() map[string]string {
 		"401": "No API key, or an unknown or revoked one.",
 		"403": "The API key lacks the scope this route needs.",
 		"404": "No such resource.",
+		"409": "The request conflicts with the resource's state (a lifecycle move that is not allowed); detail says what is.",
 		"413": "The body (after decompression) is over the size limit.",
 		"415": "Unsupported Content-Encoding.",
-		"422": "The model file is invalid; errors lists the diagnostics.",
+		"422": "The model or routing file is invalid; errors lists the diagnostics.",
 		"429": "Rate limit exceeded for this key; see Retry-After.",
 		"500": "Server error; retry later.",
 		"503": "Temporarily unavailable; see Retry-After.",
@@ -229,6 +230,9 @@ func buildOpenAPI() []byte {
 	} {
 		gen.of(reflect.TypeOf(t))
 	}
+	for _, t := range automationSchemas() {
+		gen.of(reflect.TypeOf(t))
+	}
 	// Request bodies get their own variants without required fields: a
 	// lead sent with only an email is valid input even though a lead read
 	// back always has an id.
@@ -242,7 +246,7 @@ func buildOpenAPI() []byte {
 	}
 
 	paths := obj{}
-	for _, op := range apiOps() {
+	for _, op := range append(apiOps(), automationOps()...) {
 		item, _ := paths[op.path].(obj)
 		if item == nil {
 			item = obj{}
@@ -268,7 +272,9 @@ func buildOpenAPI() []byte {
 		"tags": []any{
 			obj{"name": "segment", "description": "Segment-compatible ingestion"},
 			obj{"name": "ingest", "description": "Native ingestion"},
-			obj{"name": "leads"}, obj{"name": "accounts"}, obj{"name": "models"}, obj{"name": "keys"}, obj{"name": "operations"},
+			obj{"name": "leads"}, obj{"name": "accounts"}, obj{"name": "models"}, obj{"name": "keys"},
+			obj{"name": "automation", "description": "Lifecycle stages, sales actions, outcomes, routing and owners"},
+			obj{"name": "webhooks", "description": "Subscriptions, deliveries and replays"}, obj{"name": "operations"},
 		},
 		"paths": paths,
 		"components": obj{
@@ -455,6 +461,8 @@ func (g *schemaGen) of(t reflect.Type) obj {
 	switch t {
 	case reflect.TypeFor[time.Time]():
 		return obj{"type": "string", "format": "date-time"}
+	case reflect.TypeFor[json.RawMessage]():
+		return obj{"description": "any JSON value"}
 	case reflect.TypeFor[leadscore.Duration]():
 		return obj{"type": "string", "description": "a duration such as 30d, 2w, 12h or 90m"}
 	case reflect.TypeFor[leadscore.Scope]():

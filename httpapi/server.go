@@ -101,7 +101,7 @@ func NewServer(cfg Config) http.Handler {
 		mux:     http.NewServeMux(),
 		promh:   promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{Registry: cfg.Registry}),
 	}
-	s.routes = s.routeTable()
+	s.routes = append(s.routeTable(), s.automationRoutes()...)
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.pattern(), s.wrap(rt))
 	}

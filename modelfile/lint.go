@@ -29,7 +29,7 @@ type lintRule struct {
 // about. They are warnings: the model works, but its scores mislead.
 func (d *docState) lint() {
 	s := d.spec
-	if s.Kind == leadscore.KindCombined {
+	if s.Kind == leadscore.KindCombined || s.Kind == leadscore.KindPredictive {
 		return
 	}
 	var rules []lintRule

@@ -486,3 +486,20 @@ func TestCompileProblemsMapping(t *testing.T) {
 		})
 	}
 }
+
+func TestParsePredictiveModel(t *testing.T) {
+	r := Parse("models/learned.yaml", []byte("name: learned\nkind: predictive\nartifact: learned.json\nbands: {hot: 40}\n"))
+	if len(r.Diagnostics) > 0 || r.Specs[0].Artifact != filepath.Join("models", "learned.json") {
+		t.Fatalf("diagnostics %v, artifact %q", diagStrings(r.Diagnostics), r.Specs[0].Artifact)
+	}
+	for src, want := range map[string]string{
+		"name: p\nkind: predictive\n": "a predictive model needs artifact",
+		"name: p\nartifact: m.json\n": "artifact is only for predictive models",
+		"name: p\nkind: predictive\nartifact: m.json\ncategories: {fit: {rules: [{name: a, when: 'true', points: 1}]}}\n": "cannot have categories",
+	} {
+		got := strings.Join(diagStrings(parseString(t, src).Errors()), "\n")
+		if !strings.Contains(got, want) {
+			t.Errorf("%q: errors %q, want %q", src, got, want)
+		}
+	}
+}

@@ -257,7 +257,7 @@ func (r *Result) check() {
 		if checker == nil {
 			checker = quality.NewChecker()
 		}
-		m, err := scoring.Compile(spec, scoring.Options{Checker: checker})
+		m, err := scoring.Compile(spec, scoring.Options{Checker: checker, ValidateOnly: true})
 		if err != nil {
 			ds.compileProblems(err, "")
 			continue
@@ -269,7 +269,7 @@ func (r *Result) check() {
 		clean = clean && ds.errors == 0
 	}
 	if clean && len(r.Specs) > 0 {
-		if _, err := scoring.CompileSet(r.Specs, scoring.Options{Checker: checker}); err != nil {
+		if _, err := scoring.CompileSet(r.Specs, scoring.Options{Checker: checker, ValidateOnly: true}); err != nil {
 			var ps leadscore.Problems
 			if !errors.As(err, &ps) {
 				ps = leadscore.Problems{{Code: leadscore.CodeInvalid, Message: err.Error()}}

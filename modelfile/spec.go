@@ -2,6 +2,7 @@ package modelfile
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -13,7 +14,7 @@ import (
 )
 
 var topKeys = []string{
-	"name", "description", "kind", "scale", "qualify", "bands", "disqualified", "fields",
+	"name", "description", "kind", "artifact", "scale", "qualify", "bands", "disqualified", "fields",
 	"requirements", "prefix", "grade", "categories", "decay", "signals", "quality", "combine", "account_score",
 }
 
@@ -90,9 +91,19 @@ func (d *docState) model(root *yaml.Node) *leadscore.ModelSpec {
 	s.Kind = leadscore.KindRules
 	if e, p, ok := get("kind"); ok {
 		d.record(e.Val, p)
-		if v, ok := d.enum(e.Val, p, "kind", "rules", "combined"); ok {
+		if v, ok := d.enum(e.Val, p, "kind", "rules", "combined", "predictive"); ok {
 			s.Kind = leadscore.ModelKind(v)
 		}
+	}
+	if e, p, ok := get("artifact"); ok {
+		d.record(e.Val, p)
+		if s.Kind != leadscore.KindPredictive {
+			d.errorf(e.Key, p, "artifact is only for predictive models: add kind: predictive, or remove artifact")
+		} else if v, ok := d.Str(e.Val, p); ok {
+			s.Artifact = resolveArtifact(d.src.Name, v)
+		}
+	} else if s.Kind == leadscore.KindPredictive {
+		d.errorf(root, p, "a predictive model needs artifact: the model file written by leadscore train")
 	}
 	s.Scale = leadscore.Scale{Min: 0, Max: 100}
 	if e, p, ok := get("scale"); ok {
@@ -125,6 +136,9 @@ func (d *docState) model(root *yaml.Node) *leadscore.ModelSpec {
 		s.Categories = d.categoryMap(e.Val, p, "", 0)
 		if s.Kind == leadscore.KindCombined && len(s.Categories) > 0 {
 			d.errorf(e.Key, p, "a combined model takes its points from the models it combines and cannot have categories")
+		}
+		if s.Kind == leadscore.KindPredictive && len(s.Categories) > 0 {
+			d.errorf(e.Key, p, "a predictive model learns its points from outcomes and cannot have categories; combine it with a rule model instead")
 		}
 	}
 	if e, p, ok := get("grade"); ok {
@@ -160,6 +174,15 @@ func (d *docState) model(root *yaml.Node) *leadscore.ModelSpec {
 		d.lint()
 	}
 	return s
+}
+
+// resolveArtifact reads an artefact path relative to the model file that
+// names it, so a model and its artefact can move together.
+func resolveArtifact(modelFile, artifact string) string {
+	if artifact == "" || filepath.IsAbs(artifact) || modelFile == "" {
+		return artifact
+	}
+	return filepath.Join(filepath.Dir(modelFile), artifact)
 }
 
 func (d *docState) scale(n *yaml.Node, p yamlfile.Path) {

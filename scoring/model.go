@@ -63,6 +63,8 @@ type Model struct {
 	// partScale holds the scale of each part of a combined model, filled in
 	// when its set is compiled.
 	partScale map[string]leadscore.Scale
+	// predictor scores a predictive model.
+	predictor Predictor
 }
 
 // patternIndex answers "which rules can this event type reach" once per
@@ -162,6 +164,14 @@ func (m *Model) Name() string { return m.spec.Name }
 type Options struct {
 	// Checker supplies email and bot facts; nil builds a default one.
 	Checker *quality.Checker
+	// LoadPredictor loads the artefact of a predictive model. The engine
+	// reads no files, so without it predictive models do not compile
+	// (unless ValidateOnly).
+	LoadPredictor func(artifact string) (Predictor, error)
+	// ValidateOnly compiles to check models, not to evaluate them: a
+	// predictive model's artefact is not loaded, and evaluating it yields
+	// the bottom of its scale with a note saying so.
+	ValidateOnly bool
 }
 
 // Compile checks and compiles a specification. All problems are returned at
@@ -258,8 +268,10 @@ func Compile(spec *leadscore.ModelSpec, opts Options) (*Model, error) {
 		if len(s.Decay.Inactivity) > 0 {
 			bad("decay", "a combined model decays through its parts; put decay in the parts")
 		}
+	} else if s.Kind == leadscore.KindPredictive {
+		m.compilePredictive(&s, opts, bad)
 	} else if s.Kind != leadscore.KindRules {
-		bad("kind", "unknown model kind %q (use rules or combined)", s.Kind)
+		bad("kind", "unknown model kind %q (use rules, combined or predictive)", s.Kind)
 	}
 	if s.Grade != nil {
 		if s.Grade.Category != "" && m.findCategory(s.Grade.Category) == nil {
@@ -298,6 +310,9 @@ func Compile(spec *leadscore.ModelSpec, opts Options) (*Model, error) {
 		return nil, err
 	}
 	m.version = versionOf(&s)
+	if m.predictor != nil {
+		m.version = versionOfPredictive(m.version, m.predictor.Version())
+	}
 	return m, nil
 }
 

@@ -346,6 +346,8 @@ func (st *State) Evaluate(asOf time.Time) []*leadscore.Evaluation {
 		var ev *leadscore.Evaluation
 		if m.spec.Kind == leadscore.KindCombined {
 			ev = m.combine(st, asOf, done)
+		} else if m.spec.Kind == leadscore.KindPredictive {
+			ev = m.predict(st, cut, asOf)
 		} else {
 			ev = m.evaluate(st, mi, cut, asOf)
 		}

@@ -128,6 +128,11 @@ func (s *Service) GetLead(ctx context.Context, id string) (*leadscore.LeadView, 
 	if v.Scores == nil {
 		v.Scores = []leadscore.ScoreRecord{}
 	}
+	if _, ok := s.ws.(leadscore.AutomationReader); ok {
+		if v.Automation, err = s.automationView(ctx, id); err != nil {
+			return nil, err
+		}
+	}
 	return v, nil
 }
 

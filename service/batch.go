@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/leadscore/leadscore"
+	"github.com/leadscore/leadscore/automation"
 	"github.com/leadscore/leadscore/ingest"
 	"github.com/leadscore/leadscore/scoring"
 )
@@ -41,6 +42,11 @@ type batch struct {
 	leadOrder     []string
 	pendingAlias  map[string]string
 	pendingEvents []pendingEvent
+
+	// autoWork is the automation working set, made on first use;
+	// enqueued counts the webhook deliveries the batch wrote.
+	autoWork *autoBatch
+	enqueued int
 }
 
 // pendingEvent is an event waiting for the bulk insert, with the result
@@ -621,14 +627,27 @@ func (b *batch) scoreTouched(ctx context.Context) error {
 	if err := b.flush(ctx); err != nil {
 		return err
 	}
-	if !b.scoring() || len(b.order) == 0 {
-		return nil
-	}
-	start := time.Now()
 	ids := make([]string, 0, len(b.order))
 	for _, id := range b.order {
 		if !isAnonymous(id) {
 			ids = append(ids, id)
+		}
+	}
+	if !b.scoring() || len(ids) == 0 {
+		// Without models there are no scores, but a sales action or a
+		// routing file may still move a lead (an MQL set by hand is routed).
+		if len(ids) > 0 {
+			if err := b.advance(ctx, ids, nil, nil); err != nil {
+				return err
+			}
+		}
+		return b.flushAutomation(ctx)
+	}
+	start := time.Now()
+	if a := b.auto(); a != nil {
+		// Read first: a recycled lead's state says which events count.
+		if err := a.load(ctx, ids); err != nil {
+			return err
 		}
 	}
 	entries, err := b.s.states(ctx, b, ids)
@@ -636,6 +655,8 @@ func (b *batch) scoreTouched(ctx context.Context) error {
 		return err
 	}
 	peers := map[string][]leadscore.Peer{}
+	observed := make(map[string][]automation.Observation, len(ids))
+	accountOf := make(map[string]string, len(ids))
 	var records []*leadscore.ScoreRecord
 	var ledger []*leadscore.LedgerEntry
 	for _, id := range ids {
@@ -661,7 +682,9 @@ func (b *batch) scoreTouched(ctx context.Context) error {
 			entry.st.SetPeers(othersThan(all, id))
 		}
 		t := b.touched[id]
-		for _, ev := range entry.st.Evaluate(b.now) {
+		evs := entry.st.Evaluate(b.now)
+		observed[id], accountOf[id] = b.observations(evs), entry.account
+		for _, ev := range evs {
 			rec := recordOf(ev, b.now)
 			records = append(records, rec)
 			now := summaryOf(rec)
@@ -684,6 +707,18 @@ func (b *batch) scoreTouched(ctx context.Context) error {
 		return err
 	}
 	if err := b.bulk.AppendLedgerEntries(ctx, ledger); err != nil {
+		return err
+	}
+	scored := make([]string, 0, len(observed))
+	for _, id := range ids {
+		if _, ok := observed[id]; ok {
+			scored = append(scored, id)
+		}
+	}
+	if err := b.advance(ctx, scored, observed, accountOf); err != nil {
+		return err
+	}
+	if err := b.flushAutomation(ctx); err != nil {
 		return err
 	}
 	b.s.cfg.Metrics.LeadsScored(len(ids), time.Since(start))
@@ -779,9 +814,17 @@ func (s *Service) states(ctx context.Context, b *batch, ids []string) (map[strin
 				}
 			}
 			stored := events[id]
-			in.Events = make([]leadscore.Event, len(stored))
+			in.Events = make([]leadscore.Event, 0, len(stored))
+			var since time.Time
+			if b.autoWork != nil {
+				since = scoreSince(b.autoWork.leads[id])
+			}
 			for i := range stored {
-				in.Events[i] = stored[i].Event
+				// After a recycle that reset the score, only later
+				// behaviour counts.
+				if since.IsZero() || !stored[i].At.Before(since) {
+					in.Events = append(in.Events, stored[i].Event)
+				}
 			}
 			s.cache.put(id, lead.AccountID, b.set.gen, b.set.set.NewState(in))
 			b.stateTouched[id] = true

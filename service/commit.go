@@ -189,6 +189,9 @@ func (s *Service) commitGroup(group []*request) {
 		}
 	}
 	s.cfg.Metrics.BatchCommitted(messages, time.Since(start))
+	if b.enqueued > 0 {
+		s.deliver.wake()
+	}
 	s.followUp(b)
 	for _, r := range group {
 		r.done <- nil

@@ -24,9 +24,55 @@ func (s *Service) dueLoop() {
 	}
 }
 
-// runDue re-scores every lead due now, a batch per transaction. It returns
-// how many leads it re-scored.
+// runDue re-scores every lead due now, a batch per transaction: leads
+// whose score changes with time, then leads whose follow-up deadline has
+// passed (re-evaluating them is what breaches the SLA). It returns how
+// many leads it re-scored.
 func (s *Service) runDue(ctx context.Context) int {
+	return s.runScoreDue(ctx) + s.runSLADue(ctx)
+}
+
+// runSLADue re-evaluates the leads whose follow-up deadline has passed.
+// Their stored deadline is the timer, so one that passed while the
+// service was down is found on the first run after a restart.
+func (s *Service) runSLADue(ctx context.Context) int {
+	r, ok := s.ws.(leadscore.AutomationReader)
+	if !ok {
+		return 0
+	}
+	total := 0
+	first := ""
+	for {
+		select {
+		case <-s.stop:
+			return total
+		default:
+		}
+		ids, err := r.SLADueLeads(ctx, s.now().UTC(), s.cfg.DueBatch)
+		if err != nil {
+			s.log.Warn("listing leads with a passed follow-up deadline", "err", err)
+			return total
+		}
+		// A lead that cannot be re-evaluated (deleted meanwhile) keeps its
+		// deadline; seeing the same page twice ends this run.
+		if len(ids) == 0 || ids[0] == first {
+			return total
+		}
+		first = ids[0]
+		if err := s.submit(ctx, &request{kind: reqRescore, rescore: ids, cause: leadscore.CauseTime, ref: "sla"}); err != nil {
+			if err != errShuttingDown {
+				s.log.Warn("checking follow-up deadlines", "err", err)
+			}
+			return total
+		}
+		total += len(ids)
+		if len(ids) < s.cfg.DueBatch {
+			return total
+		}
+	}
+}
+
+func (s *Service) runScoreDue(ctx context.Context) int {
 	if act := s.active(); act == nil || act.set == nil {
 		return 0
 	}

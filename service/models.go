@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/leadscore/leadscore"
+	"github.com/leadscore/leadscore/automation"
 	"github.com/leadscore/leadscore/modelfile"
 	"github.com/leadscore/leadscore/scoring"
 )
@@ -29,14 +30,18 @@ func (s *Service) reloadModels(ctx context.Context) error {
 		gen = prev.gen + 1
 	}
 	versions := map[string]string{}
+	mql := map[string]*float64{}
 	for _, v := range actives {
 		versions[v.Name] = v.Version
+		if v.Spec != nil {
+			mql[v.Name] = v.Spec.MQL
+		}
 	}
 	if len(actives) == 0 {
 		set = nil
 	}
 	s.models.Store(&activeSet{set: set, versions: versions, stakeWindow: window, gen: gen,
-		usesActivity: set != nil && set.UsesAccountActivity()})
+		usesActivity: set != nil && set.UsesAccountActivity(), mql: mql})
 	return nil
 }
 
@@ -157,6 +162,9 @@ func (s *Service) ActivateModel(ctx context.Context, name, version string) (*lea
 			return &leadscore.Error{Code: leadscore.CodeConflict, Message: "activating this version leaves the active models inconsistent", Err: err}
 		}
 		if job.Total, err = b.tx.CountLeads(ctx); err != nil {
+			return err
+		}
+		if err := b.announce(ctx, automation.ModelActivation(name, version, "", b.now)); err != nil {
 			return err
 		}
 		return b.tx.PutJob(ctx, job)

@@ -13,11 +13,13 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/leadscore/leadscore"
+	"github.com/leadscore/leadscore/automation"
 	"github.com/leadscore/leadscore/quality"
 	"github.com/leadscore/leadscore/scoring"
 )
@@ -43,6 +45,24 @@ type Config struct {
 	RescoreBatch int
 	// Metrics receives counters; nil discards them.
 	Metrics Metrics
+
+	// PublicURL names the installation in webhook events (their
+	// CloudEvents source); default "urn:leadscore".
+	PublicURL string
+	// Qualify is the qualification policy (default sticky).
+	Qualify automation.QualifyPolicy
+	// Retry is when failed webhook deliveries are tried again (default
+	// automation.DefaultRetryPolicy).
+	Retry automation.RetryPolicy
+	// DeliveryWorkers bounds the webhook requests in flight (default 4);
+	// DeliveryInterval is how often the outbox is polled when nothing
+	// wakes the worker (default 1s); DeliveryTimeout bounds one request
+	// (default 10s).
+	DeliveryWorkers  int
+	DeliveryInterval time.Duration
+	DeliveryTimeout  time.Duration
+	// HTTPClient sends webhooks; nil uses a client with DeliveryTimeout.
+	HTTPClient *http.Client
 }
 
 // Metrics is what the service reports; the HTTP layer exports it.
@@ -95,6 +115,15 @@ type Service struct {
 	// caller can wait until the effects of its writes have settled.
 	followUps sync.WaitGroup
 	closeMu   sync.Once
+
+	// routing and subs are the active routing file and the enabled
+	// webhooks, swapped whole when they change.
+	routing atomic.Pointer[routing]
+	subs    atomic.Pointer[[]automation.Subscription]
+	// source is the CloudEvents source of this workspace's events.
+	source string
+	// deliver wakes the delivery worker when a commit wrote outbox rows.
+	deliver *deliverer
 }
 
 var _ leadscore.Service = (*Service)(nil)
@@ -134,12 +163,32 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = noMetrics{}
 	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = "urn:leadscore"
+	}
+	if err := cfg.Qualify.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Retry == (automation.RetryPolicy{}) {
+		cfg.Retry = automation.DefaultRetryPolicy()
+	}
+	if cfg.DeliveryWorkers <= 0 {
+		cfg.DeliveryWorkers = 4
+	}
+	if cfg.DeliveryInterval <= 0 {
+		cfg.DeliveryInterval = time.Second
+	}
+	if cfg.DeliveryTimeout <= 0 {
+		cfg.DeliveryTimeout = automation.DefaultDeliveryTimeout
+	}
 	s := &Service{
 		cfg: cfg, ws: cfg.Store.Workspace(cfg.Workspace), log: cfg.Logger, now: cfg.Clock, check: cfg.Checker,
 		queue: make(chan *request, 1024), cache: newStateCache(cfg.CacheSize), uaBots: map[string]bool{},
 		keyTouch: map[string]time.Time{}, stop: make(chan struct{}), stopped: make(chan struct{}),
 		loopDone: make(chan struct{}), activeCount: map[string]int{},
+		source: automation.Source(cfg.PublicURL, cfg.Workspace),
 	}
+	s.deliver = newDeliverer(s)
 	return s, nil
 }
 
@@ -148,9 +197,16 @@ func (s *Service) Start(ctx context.Context) error {
 	if err := s.reloadModels(ctx); err != nil {
 		return err
 	}
-	s.wg.Add(2)
+	if err := s.reloadRouting(ctx); err != nil {
+		return err
+	}
+	if err := s.reloadWebhooks(ctx); err != nil {
+		return err
+	}
+	s.wg.Add(3)
 	go func() { defer s.wg.Done(); defer close(s.loopDone); s.commitLoop() }()
 	go func() { defer s.wg.Done(); s.dueLoop() }()
+	go func() { defer s.wg.Done(); s.deliver.loop() }()
 	s.resumeJobs(ctx)
 	return nil
 }
@@ -190,6 +246,8 @@ type activeSet struct {
 	gen         uint64
 	// usesActivity says whether a condition reads account.active_people.
 	usesActivity bool
+	// mql is each model's qualification threshold, nil for none.
+	mql map[string]*float64
 }
 
 func (s *Service) active() *activeSet { return s.models.Load() }

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"maps"
 	"math/bits"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/leadscore/leadscore"
@@ -61,6 +63,7 @@ const (
 	colFloat
 	colNullFloat
 	colBool
+	colBytes // []byte; a nil slice is NULL
 )
 
 // pgArray is the array type a column of this kind is bound as.
@@ -72,6 +75,8 @@ func (k colKind) pgArray() string {
 		return "DOUBLE PRECISION[]"
 	case colBool:
 		return "BOOLEAN[]"
+	case colBytes:
+		return "BYTEA[]"
 	}
 	return "TEXT[]" // JSON travels as text and is cast per row
 }
@@ -199,7 +204,7 @@ func newBulkQueries(d *dialect) *bulkQueries {
 			onEventConflict+" RETURNING seq, source, message_id"),
 		putScores: newBulkInsert(d, "scores", []bulkCol{{"lead_id", colText}, {"model", colText},
 			{"version", colText}, {"score", colFloat}, {"display", colInt}, {"band", colText}, {"grade", colText},
-			{"qualified", colBool}, {"disqualified", colBool}, {"evaluation", colJSON},
+			{"qualified", colBool}, {"disqualified", colBool}, {"evaluation_z", colBytes},
 			{"next_change_at", colNullInt}, {"updated_at", colInt}},
 			onScoreConflict),
 		appendLedger: newBulkInsert(d, "ledger", []bulkCol{{"lead_id", colText}, {"model", colText},
@@ -222,7 +227,7 @@ func newBulkQueries(d *dialect) *bulkQueries {
 		// lead's events in time order without sorting them.
 		eventsOf: newBulkSelect(d, `SELECT `+eventCols+` FROM events e WHERE e.workspace_id = ? AND e.lead_id {keys}
 			ORDER BY e.lead_id, e.at, e.seq`, 1),
-		scoresOf: newBulkSelect(d, `SELECT `+scoreCols+`, s.evaluation FROM scores s
+		scoresOf: newBulkSelect(d, `SELECT `+scoreCols+`, s.evaluation, s.evaluation_z FROM scores s
 			WHERE s.workspace_id = ? AND s.lead_id {keys} ORDER BY s.lead_id, s.model`, 1),
 		// By source, so that the unique index (workspace_id, source,
 		// message_id) finds each key: a call's events have few sources.
@@ -262,6 +267,8 @@ func columns(kinds []colKind, rows [][]any) ([]any, error) {
 			out[c], err = nullColumn[float64](rows, c)
 		case colBool:
 			out[c], err = column[bool](rows, c)
+		case colBytes:
+			out[c], err = column[[]byte](rows, c)
 		}
 		if err != nil {
 			return nil, err
@@ -492,8 +499,9 @@ func (rd *reader) ScoresOf(ctx context.Context, leadIDs []string) (map[string][]
 		return nil, err
 	}
 	out := make(map[string][]leadscore.ScoreRecord, len(keys))
+	var codec evaluationCodec
 	err = rd.bulkRead(ctx, &rd.r.d.bulk.scoresOf, []any{rd.ws}, keys, func(r *sql.Rows) error {
-		s, err := scanScore(r, true)
+		s, err := scanScore(r, &codec)
 		out[s.LeadID] = append(out[s.LeadID], s)
 		return err
 	})
@@ -671,17 +679,20 @@ func (t *tx) PutScores(ctx context.Context, scores []*leadscore.ScoreRecord) err
 	updated := make([]time.Time, len(scores))
 	next := make([]time.Time, len(scores))
 	for i, s := range scores {
-		label := fmt.Sprintf("scores[%d]", i)
 		if s == nil {
-			return invalid(label, "is nil")
+			return invalid(fmt.Sprintf("scores[%d]", i), "is nil")
 		}
+	}
+	evals, err := encodeEvaluations(scores)
+	if err != nil {
+		return err
+	}
+	for i, s := range scores {
+		label := fmt.Sprintf("scores[%d]", i)
 		if err := required("lead_id", s.LeadID, "model", s.Model); err != nil {
 			return rowError(label, err)
 		}
-		eval, err := encodeJSON(s.Evaluation)
-		if err != nil {
-			return rowError(label, err)
-		}
+		eval := evals[i]
 		u := s.UpdatedAt
 		if u.IsZero() {
 			u = t.now()
@@ -712,6 +723,33 @@ func (t *tx) PutScores(ctx context.Context, scores []*leadscore.ScoreRecord) err
 		s.UpdatedAt, s.NextChangeAt = updated[i], next[i]
 	}
 	return nil
+}
+
+// encodeEvaluations encodes the scores' evaluations on all cores: a
+// group commit or an activation page stores thousands, and encoding them
+// is most of the cost of storing them.
+func encodeEvaluations(scores []*leadscore.ScoreRecord) ([][]byte, error) {
+	out := make([][]byte, len(scores))
+	errs := make([]error, len(scores))
+	workers := min(runtime.GOMAXPROCS(0), (len(scores)+63)/64)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var codec evaluationCodec
+			for i := w; i < len(scores); i += workers {
+				out[i], errs[i] = codec.encode(scores[i].Evaluation)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, rowError(fmt.Sprintf("scores[%d]", i), err)
+		}
+	}
+	return out, nil
 }
 
 func cmpPair(a1, a2, b1, b2 string) int {

@@ -35,16 +35,24 @@ type dialect struct {
 	ownerExpr string
 	// bulk holds the statements of the bulk operations (bulk.go).
 	bulk *bulkQueries
+	// auto holds automation's bulk statements (automation.go).
+	auto *automationQueries
 }
+
+// assignedOwner is the owner routing or a person assigned to the lead row
+// aliased l, NULL when none: it wins over an "owner" custom field, which
+// is what a CRM import brings.
+const assignedOwner = `(SELECT NULLIF(la.owner, '') FROM lead_automation la WHERE la.workspace_id = l.workspace_id AND la.lead_id = l.id)`
 
 func sqliteDialect() *dialect {
 	d := &dialect{
 		name:         "sqlite",
 		goose:        goose.DialectSQLite3,
 		lastInsertID: true,
-		ownerExpr:    "COALESCE(json_extract(l.fields, '$.owner'), '')",
+		ownerExpr:    "COALESCE(" + assignedOwner + ", json_extract(l.fields, '$.owner'), '')",
 	}
 	d.bulk = newBulkQueries(d)
+	d.auto = newAutomationQueries(d)
 	return d
 }
 
@@ -54,9 +62,10 @@ func postgresDialect() *dialect {
 		goose:     goose.DialectPostgres,
 		numbered:  true,
 		arrays:    true,
-		ownerExpr: "COALESCE(l.fields->>'owner', '')",
+		ownerExpr: "COALESCE(" + assignedOwner + ", l.fields->>'owner', '')",
 	}
 	d.bulk = newBulkQueries(d)
+	d.auto = newAutomationQueries(d)
 	return d
 }
 

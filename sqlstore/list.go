@@ -65,7 +65,8 @@ func escapeLike(s string) string {
 // when it has one. Score.Evaluation is left out of listings: Scores has
 // it.
 //
-// Other filters: AccountID; Owner (the lead's "owner" custom field);
+// Other filters: AccountID; Owner (the owner automation assigned, else the
+// lead's "owner" custom field);
 // UpdatedSince (attributes changed at or after); Query, a
 // case-insensitive prefix of the email, the last name, "first last", or
 // the name of the lead's account. Limit defaults to 50, at most 1000.

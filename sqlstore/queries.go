@@ -29,15 +29,19 @@ const (
 			version = excluded.version, score = excluded.score, display = excluded.display,
 			band = excluded.band, grade = excluded.grade, qualified = excluded.qualified,
 			disqualified = excluded.disqualified, evaluation = excluded.evaluation,
+			evaluation_z = excluded.evaluation_z,
 			next_change_at = excluded.next_change_at, updated_at = excluded.updated_at`
 )
 
 const (
 	qEnsureWorkspace = `INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`
 
-	qLead         = `SELECT ` + leadCols + ` FROM leads l WHERE l.workspace_id = ? AND l.id = ?`
-	qLeadByAlias  = `SELECT lead_id FROM lead_aliases WHERE workspace_id = ? AND alias = ?`
-	qAccountLeads = `SELECT ` + leadCols + ` FROM leads l WHERE l.workspace_id = ? AND l.account_id = ? ORDER BY l.id`
+	qLead        = `SELECT ` + leadCols + ` FROM leads l WHERE l.workspace_id = ? AND l.id = ?`
+	qLeadByAlias = `SELECT lead_id FROM lead_aliases WHERE workspace_id = ? AND alias = ?`
+	// qAccountLeads leaves the id order to the caller: asked to sort here,
+	// SQLite's planner would walk every lead of the workspace in primary
+	// key order instead of the few of one account.
+	qAccountLeads = `SELECT ` + leadCols + ` FROM leads l WHERE l.workspace_id = ? AND l.account_id = ?`
 	qLeadIDs      = `SELECT id FROM leads WHERE workspace_id = ? AND id > ? ORDER BY id LIMIT ?`
 	qCountLeads   = `SELECT COUNT(*) FROM leads WHERE workspace_id = ?`
 	qPeers        = `SELECT id, last_activity_at FROM leads
@@ -88,9 +92,9 @@ const (
 	qLastActivity         = `SELECT MAX(at) FROM events WHERE workspace_id = ? AND lead_id = ? AND bot = FALSE`
 	qMoveEvents           = `UPDATE events SET lead_id = ? WHERE workspace_id = ? AND lead_id = ?`
 
-	qScores   = `SELECT ` + scoreCols + `, s.evaluation FROM scores s WHERE s.workspace_id = ? AND s.lead_id = ? ORDER BY s.model`
+	qScores   = `SELECT ` + scoreCols + `, s.evaluation, s.evaluation_z FROM scores s WHERE s.workspace_id = ? AND s.lead_id = ? ORDER BY s.model`
 	qPutScore = `INSERT INTO scores (workspace_id, lead_id, model, version, score, display, band, grade, qualified,
-			disqualified, evaluation, next_change_at, updated_at)
+			disqualified, evaluation_z, next_change_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		` + onScoreConflict
 	// qDue walks the due index in (next_change_at, lead_id, model) order;
@@ -181,8 +185,10 @@ func staticQueries(d *dialect) []string {
 		qAccountLists, qListMembersAll, qListNames, qListExists, qPutList, qClearList, qAddMember, qRemoveMember,
 		qTouchList, qDeleteList,
 	}
+	qs = append(qs, userQueries...)
 	if d.arrays {
 		qs = append(qs, qRaiseActivities)
 	}
+	qs = append(qs, d.auto.queries()...)
 	return append(qs, d.bulk.queries()...)
 }

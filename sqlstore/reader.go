@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"math"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/leadscore/leadscore"
@@ -104,7 +106,9 @@ func (rd *reader) AccountLeads(ctx context.Context, accountID string) ([]leadsco
 	if err != nil {
 		return nil, err
 	}
-	return scanAll(rd.r, rows, func(r *sql.Rows) (leadscore.Lead, error) { return scanLead(r) })
+	leads, err := scanAll(rd.r, rows, func(r *sql.Rows) (leadscore.Lead, error) { return scanLead(r) })
+	slices.SortFunc(leads, func(a, b leadscore.Lead) int { return strings.Compare(a.ID, b.ID) })
+	return leads, err
 }
 
 func scanEvent(sc scanner) (leadscore.StoredEvent, error) {
@@ -160,23 +164,25 @@ func (rd *reader) Peers(ctx context.Context, accountID, exceptLead string, since
 	})
 }
 
-func scanScore(sc scanner, withEvaluation bool) (leadscore.ScoreRecord, error) {
+// scanScore reads a score row; with a codec, the row also holds the
+// evaluation columns (evaluation, evaluation_z), which it decodes.
+func scanScore(sc scanner, codec *evaluationCodec) (leadscore.ScoreRecord, error) {
 	var s leadscore.ScoreRecord
 	var next sql.NullInt64
 	var updated int64
-	var eval []byte
+	var js, z []byte
 	dest := []any{&s.LeadID, &s.Model, &s.Version, &s.Score, &s.Display, &s.Band, &s.Grade, &s.Qualified,
 		&s.Disqualified, &next, &updated}
-	if withEvaluation {
-		dest = append(dest, &eval)
+	if codec != nil {
+		dest = append(dest, &js, &z)
 	}
 	if err := sc.Scan(dest...); err != nil {
 		return s, err
 	}
 	s.NextChangeAt, s.UpdatedAt = timeOf(next), fromMicros(updated)
-	if len(eval) > 0 {
-		s.Evaluation = new(leadscore.Evaluation)
-		if err := decodeJSON(eval, s.Evaluation); err != nil {
+	if codec != nil {
+		var err error
+		if s.Evaluation, err = codec.decode(z, js); err != nil {
 			return s, err
 		}
 	}
@@ -190,7 +196,8 @@ func (rd *reader) Scores(ctx context.Context, leadID string) ([]leadscore.ScoreR
 	if err != nil {
 		return nil, err
 	}
-	return scanAll(rd.r, rows, func(r *sql.Rows) (leadscore.ScoreRecord, error) { return scanScore(r, true) })
+	var codec evaluationCodec
+	return scanAll(rd.r, rows, func(r *sql.Rows) (leadscore.ScoreRecord, error) { return scanScore(r, &codec) })
 }
 
 // Ledger returns a lead's score changes with seq greater than after, in

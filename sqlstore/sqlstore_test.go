@@ -333,7 +333,9 @@ func TestListPlans(t *testing.T) {
 		sorts bool
 	}{
 		{"by score", leadscore.LeadFilter{Model: "m", After: scoreAfter}, "scores_rank", false},
-		{"by score, filtered", leadscore.LeadFilter{Model: "m", Band: "hot", Qualified: new(bool), Query: "a"}, "scores_rank", false},
+		{"by score, filtered", leadscore.LeadFilter{Model: "m", Qualified: new(bool), Query: "a"}, "scores_rank", false},
+		{"one band by score", leadscore.LeadFilter{Model: "m", Band: "warm", After: scoreAfter}, "scores_band", false},
+		{"one band by score, filtered", leadscore.LeadFilter{Model: "m", Band: "hot", Qualified: new(bool), Query: "a"}, "scores_band", false},
 		{"by update", leadscore.LeadFilter{After: cursor{Order: orderUpdated, Updated: 5, ID: "x"}.encode()}, "leads_updated", false},
 		{"by update with a model", leadscore.LeadFilter{Model: "m", OrderBy: orderUpdated}, "leads_updated", false},
 		{"an account by score", leadscore.LeadFilter{Model: "m", AccountID: "a.com", After: scoreAfter}, "leads_account_updated", true},

@@ -255,7 +255,8 @@ func (t *tx) PutScore(ctx context.Context, s *leadscore.ScoreRecord) error {
 	if err := required("lead_id", s.LeadID, "model", s.Model); err != nil {
 		return err
 	}
-	eval, err := encodeJSON(s.Evaluation)
+	var codec evaluationCodec
+	eval, err := codec.encode(s.Evaluation)
 	if err != nil {
 		return err
 	}

@@ -57,6 +57,8 @@ func Run(t *testing.T, open func(t *testing.T) leadscore.Store) {
 		{"WorkspaceIsolation", testWorkspaceIsolation},
 	}
 	tests = append(tests, bulkTests()...)
+	tests = append(tests, automationTests()...)
+	tests = append(tests, usersTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

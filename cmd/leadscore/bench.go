@@ -67,8 +67,71 @@ With no --model it uses the built-in example model.`,
 	f.IntVar(&workers, "workers", 0, "goroutines for throughput runs (0: all cores)")
 	f.IntVar(&rounds, "rounds", 1, "times each measurement goes over the data set")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
-	cmd.AddCommand(newBenchIngestCmd())
+	cmd.AddCommand(newBenchIngestCmd(), newBenchJobsCmd())
 	return cmd
+}
+
+func newBenchJobsCmd() *cobra.Command {
+	var (
+		opts    bench.JobsOptions
+		asJSON  bool
+		cpuProf string
+	)
+	cmd := &cobra.Command{
+		Use:   "jobs",
+		Short: "Measure the background jobs: re-scoring every lead on activation, and the time job",
+		Long: `bench jobs stores --leads leads with --events-per-lead events each straight into
+a temporary SQLite database (or --db, a fresh PostgreSQL database or schema),
+activates the example models, which scores every lead in the background as the
+activation of any new model version does, and times that job to its end. Then
+it marks --due-percent of the leads due, as a decay step or a closing window
+would, and times one run of the time job over them.`,
+		Example: "  leadscore bench jobs\n  leadscore bench jobs --leads 1000000",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			stop, err := startCPUProfile(cpuProf)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			opts.Progress = func(phase string) { fmt.Fprintln(cmd.ErrOrStderr(), phase+"...") }
+			rep, err := bench.RunJobs(cmd.Context(), opts)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), rep)
+			}
+			rep.WriteText(cmd.OutOrStdout())
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.DSN, "db", "", "database: a postgres:// URL of an empty database or schema (default: a temporary SQLite file)")
+	f.IntVar(&opts.Leads, "leads", 100_000, "number of leads")
+	f.IntVar(&opts.EventsPerLead, "events-per-lead", 10, "events stored per lead")
+	f.Float64Var(&opts.DuePercent, "due-percent", 1, "share of leads made due for the time job")
+	f.Uint64Var(&opts.Seed, "seed", 1, "seed of the generated data")
+	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	f.StringVar(&cpuProf, "cpuprofile", "", "write a CPU profile of the run to this file (for go tool pprof)")
+	return cmd
+}
+
+// startCPUProfile starts a CPU profile into path, if one is given, and
+// returns the function that stops it.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	pf, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(pf); err != nil {
+		pf.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); pf.Close() }, nil
 }
 
 func newBenchIngestCmd() *cobra.Command {
@@ -91,26 +154,18 @@ with its explanation at --read-rate per second while events are ingested.`,
 		Example: "  leadscore bench ingest\n  leadscore bench ingest --db 'postgres://postgres@127.0.0.1/bench?sslmode=disable' --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if cpuProf != "" {
-				pf, err := os.Create(cpuProf)
-				if err != nil {
-					return err
-				}
-				defer pf.Close()
-				if err := pprof.StartCPUProfile(pf); err != nil {
-					return err
-				}
-				defer pprof.StopCPUProfile()
+			stop, err := startCPUProfile(cpuProf)
+			if err != nil {
+				return err
 			}
+			defer stop()
 			opts.Progress = func(phase string) { fmt.Fprintln(cmd.ErrOrStderr(), phase+"...") }
 			rep, err := bench.RunIngest(cmd.Context(), opts)
 			if err != nil {
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(rep)
+				return printJSON(cmd.OutOrStdout(), rep)
 			}
 			rep.WriteText(cmd.OutOrStdout())
 			return nil

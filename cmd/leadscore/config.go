@@ -54,6 +54,15 @@ type config struct {
 	RatePerSecond     float64
 	RateBurst         int
 
+	// PublicURL names the installation in webhook events; the webhook
+	// settings tune delivery.
+	PublicURL        string
+	WebhookWorkers   int
+	WebhookRetryBase time.Duration
+	// QualifyHysteresis is 0 for sticky qualification, else the points a
+	// qualified score must fall below the threshold before it re-arms.
+	QualifyHysteresis float64
+
 	Server string
 	Key    string
 
@@ -76,6 +85,8 @@ func defaultConfig() *config {
 		MaxMessageBytes:   httpapi.DefaultMaxMessageBytes,
 		RatePerSecond:     httpapi.DefaultRatePerSecond,
 		RateBurst:         httpapi.DefaultRateBurst,
+		WebhookWorkers:    4,
+		WebhookRetryBase:  30 * time.Second,
 		from:              map[string]string{},
 	}
 }
@@ -166,6 +177,10 @@ func (c *config) keys() []*configKey {
 		size("max_message_bytes", "largest single ingested message (e.g. 32KiB)", &c.MaxMessageBytes),
 		float("rate_per_second", "requests per second each API key may make (negative: no limit)", &c.RatePerSecond),
 		integer("rate_burst", "requests an API key may make at once above its rate", &c.RateBurst),
+		str("public_url", "the service's public base URL, which names it in webhook events (CloudEvents source)", &c.PublicURL),
+		integer("webhook_workers", "webhook requests in flight at once", &c.WebhookWorkers),
+		dur("webhook_retry_base", "longest wait before a failed webhook's first retry; doubles per attempt up to 4h, for a day", &c.WebhookRetryBase),
+		float("qualify_hysteresis", "0: a model qualifies a lead once until it is recycled; N: it may qualify again after its score fell N points below the threshold", &c.QualifyHysteresis),
 		str("server", "URL of a running leadscore server (instead of a data directory)", &c.Server),
 		key,
 	}

@@ -55,6 +55,10 @@ func newRootCmd() *cobra.Command {
 		newKeysCmd(),
 		newRoutingCmd(),
 		newWebhooksCmd(),
+		newLeadsCmd(),
+		newTrainCmd(),
+		newUsersCmd(),
+		newReportCmd(), newAdviseCmd(), newLiftCmd(), newBacktestCmd(),
 	)
 	return root
 }

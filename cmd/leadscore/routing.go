@@ -7,7 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
+	"text/tabwriter"
+	"time"
 
 	// Routing calendars name IANA timezones; embedding the database keeps
 	// deadlines right on hosts and containers that have none installed.
@@ -26,9 +29,12 @@ func newRoutingCmd() *cobra.Command {
 qualifies and how long they have to follow up (see docs/automation.md).
 
   validate  reports every error and warning with file:line:column
-  test      runs the fixture cases of <file>.tests.yaml against the file`,
+  test      runs the fixture cases of <file>.tests.yaml against the file
+  upload    makes the file the active one on a running server
+  show      prints the server's active routing file
+  owners    lists the server's owners with open MQLs and SLA breaches`,
 	}
-	cmd.AddCommand(newRoutingValidateCmd(), newRoutingTestCmd())
+	cmd.AddCommand(newRoutingValidateCmd(), newRoutingTestCmd(), newRoutingUploadCmd(), newRoutingShowCmd(), newRoutingOwnersCmd())
 	return cmd
 }
 
@@ -268,4 +274,97 @@ func printRoutingResult(out io.Writer, router *automation.Router, res *automatio
 			fmt.Fprintf(out, "    sla: %s (%s), due %s\n", d.SLA.Within, cal, d.SLA.Due.In(loc).Format("Mon 2006-01-02 15:04 MST"))
 		}
 	}
+}
+
+func newRoutingUploadCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "upload <routing file>",
+		Short: "Make a routing file the active one on a running server",
+		Long: `upload sends a routing file to a running server (--server URL --key ADMIN_KEY),
+which validates it as validate does and makes it active at once. A file with
+errors is refused whole, the errors are printed with file:line:column, the
+active file stays, and the exit code is 1.`,
+		Example: "  leadscore routing upload examples/routing.yaml --server http://127.0.0.1:8080 --key $ADMIN_KEY",
+		Args:    cobra.ExactArgs(1),
+	}
+	cf := bindConfigFlags(cmd.Flags(), serverKeys...)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		data, err := os.ReadFile(args[0])
+		if err != nil {
+			return routingUsageError("%v", err)
+		}
+		c, err := serverClient(cf, "routing upload")
+		if err != nil {
+			return err
+		}
+		res, err := c.UploadRouting(cmd.Context(), args[0], data)
+		if res != nil {
+			for _, d := range res.Diagnostics {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s:%d:%d: %s: %s\n", args[0], d.Line, d.Column, d.Severity, d.Message)
+			}
+		}
+		if err != nil {
+			if res != nil && len(res.Diagnostics) > 0 {
+				return exitError{code: 1, msg: "leadscore routing upload: the server refused the file; the active routing file is unchanged"}
+			}
+			return serverError("routing upload", err)
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "routing file %s is active (version %s)\n", args[0], res.File.Version)
+		return nil
+	}
+	return cmd
+}
+
+func newRoutingShowCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "show", Short: "Print the server's active routing file", Args: cobra.NoArgs}
+	cf := bindConfigFlags(cmd.Flags(), serverKeys...)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		c, err := serverClient(cf, "routing show")
+		if err != nil {
+			return err
+		}
+		f, err := c.ActiveRouting(cmd.Context())
+		if err != nil {
+			return serverError("routing show", err)
+		}
+		fmt.Fprintf(os.Stderr, "# version %s, uploaded %s by %s\n", f.Version, f.CreatedAt.UTC().Format(time.RFC3339), f.CreatedBy)
+		_, err = io.WriteString(cmd.OutOrStdout(), f.Source)
+		return err
+	}
+	return cmd
+}
+
+func newRoutingOwnersCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{Use: "owners", Short: "List owners with their open MQLs and SLA breaches", Args: cobra.NoArgs}
+	cf := bindConfigFlags(cmd.Flags(), serverKeys...)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the owners as JSON")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		c, err := serverClient(cf, "routing owners")
+		if err != nil {
+			return err
+		}
+		owners, err := c.Owners(cmd.Context())
+		if err != nil {
+			return serverError("routing owners", err)
+		}
+		if asJSON {
+			return writeJSONOut(cmd.OutOrStdout(), owners)
+		}
+		tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "OWNER\tTEAMS\tOPEN MQLS\tCAPACITY\tSLA BREACHES")
+		for _, o := range owners {
+			capacity := "-"
+			if o.Capacity != nil {
+				capacity = strconv.Itoa(*o.Capacity)
+			}
+			name := o.Name
+			if !o.InFile {
+				name += " (not in the routing file)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\n", name, strings.Join(o.Teams, ","), o.OpenMQLs, capacity, o.Breaches)
+		}
+		return tw.Flush()
+	}
+	return cmd
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/leadscore/leadscore/batch"
 	"github.com/leadscore/leadscore/ingest"
 	"github.com/leadscore/leadscore/modelfile"
+	"github.com/leadscore/leadscore/predict"
 	"github.com/leadscore/leadscore/quality"
 	"github.com/leadscore/leadscore/scoring"
 	"github.com/schollz/progressbar/v3"
@@ -204,7 +205,7 @@ func loadModelSet(paths []string, checker *quality.Checker, stderr io.Writer) (*
 	if res.HasErrors() {
 		return nil, exitError{code: 2, msg: "leadscore score: the models have errors (see above)"}
 	}
-	set, err := res.Compile(scoring.Options{Checker: checker})
+	set, err := res.Compile(scoring.Options{Checker: checker, LoadPredictor: predict.LoadPredictor})
 	if err != nil {
 		return nil, usageError("%v", err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/leadscore/leadscore"
+	"github.com/leadscore/leadscore/automation"
 	"github.com/leadscore/leadscore/httpapi"
 	"github.com/leadscore/leadscore/modelfile"
 	"github.com/leadscore/leadscore/quality"
@@ -33,17 +34,19 @@ var serveKeys = []string{
 	"data_dir", "db", "addr", "model", "log_level", "log_format",
 	"shutdown_timeout", "read_header_timeout", "due_interval", "max_batch", "cache_size",
 	"max_request_bytes", "max_message_bytes", "rate_per_second", "rate_burst",
+	"public_url", "webhook_workers", "webhook_retry_base", "qualify_hysteresis",
 }
 
 func newServeCmd() *cobra.Command {
 	var printConfig bool
 	cmd := &cobra.Command{
 		Use:   "serve [--data-dir DIR | --db URL] [--addr HOST:PORT] [--model model.yaml]",
-		Short: "Run the service: HTTP API, Segment-compatible ingestion, metrics",
+		Short: "Run the service: HTTP API, Segment-compatible ingestion, web UI, metrics",
 		Long: `serve runs leadscore as a service. With no flags it keeps its data in an
 embedded SQLite database in ./leadscore-data (created on first start) and
 listens on 127.0.0.1:8080. On first start it creates an admin API key and a
-write key for ingestion and prints them once.
+write key for ingestion and prints them once, and an admin user of the web
+UI (served at /, beside the API) with its password, also shown once.
 
 --db postgres://user:password@host/db uses PostgreSQL instead. --model
 uploads model files at start and activates them.
@@ -92,15 +95,22 @@ func runServe(ctx context.Context, stop func(), cfg *config, stdout, stderr io.W
 	if err := firstStartKeys(ctx, rt.svc, stdout); err != nil {
 		return err
 	}
+	if err := firstStartAdmin(ctx, rt.svc, stdout); err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return exitError{code: 1, msg: fmt.Sprintf("leadscore serve: listen on %s: %v", cfg.Addr, err)}
 	}
-	handler := httpapi.NewServer(httpapi.Config{
+	var handler http.Handler = httpapi.NewServer(httpapi.Config{
 		Service: rt.svc, Logger: log, Registry: rt.registry, Clock: time.Now,
 		Limits: cfg.limits(), Ready: rt.ready,
 	})
+	handler, err = withWebUI(handler, rt.svc, log)
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
@@ -164,9 +174,18 @@ func openInstance(ctx context.Context, cfg *config, log *slog.Logger) (*instance
 		store.Close()
 		return nil, err
 	}
+	retry := automation.DefaultRetryPolicy()
+	if cfg.WebhookRetryBase > 0 {
+		retry.Base = cfg.WebhookRetryBase
+	}
+	var qualify automation.QualifyPolicy
+	if cfg.QualifyHysteresis != 0 {
+		qualify = automation.QualifyPolicy{Mode: automation.Hysteresis, Hysteresis: cfg.QualifyHysteresis}
+	}
 	svc, err := service.New(service.Config{
 		Store: store, Clock: time.Now, Checker: quality.NewChecker(), Logger: log, Metrics: metrics,
 		MaxBatch: cfg.MaxBatch, CacheSize: cfg.CacheSize, DueInterval: cfg.DueInterval,
+		PublicURL: cfg.PublicURL, DeliveryWorkers: cfg.WebhookWorkers, Retry: retry, Qualify: qualify,
 	})
 	if err != nil {
 		store.Close()

@@ -9,8 +9,11 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
+	"text/tabwriter"
 	"time"
 
+	"github.com/leadscore/leadscore"
 	"github.com/leadscore/leadscore/automation"
 	"github.com/spf13/cobra"
 )
@@ -19,14 +22,28 @@ func newWebhooksCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "webhooks",
 		Short: "Work with outgoing webhooks",
-		Long: `webhooks helps with leadscore's outgoing webhooks (see docs/webhooks.md). These
-verbs work offline, for writing and testing a receiver:
+		Long: `webhooks manages leadscore's outgoing webhooks (see docs/webhooks.md).
+
+On a running server (--server URL --key ADMIN_KEY, or $LEADSCORE_SERVER and
+$LEADSCORE_KEY):
+
+  add         subscribes a URL to event types and prints its signing secret (once)
+  list        lists the subscriptions
+  remove      deletes a subscription (its pending deliveries are cancelled)
+  enable      re-enables a subscription (after a 410, say); disable pauses one
+  test        sends a signed test event now and shows the answer
+  deliveries  lists deliveries with their state and last answer
+  replay      sends a delivery again, with the same event id
+
+Offline, for writing and testing a receiver:
 
   secret  generates a signing secret (whsec_...)
   sign    prints the Standard Webhooks headers for a body
   verify  checks a body and its headers, as a receiver must`,
 	}
-	cmd.AddCommand(newWebhooksSecretCmd(), newWebhooksSignCmd(), newWebhooksVerifyCmd())
+	cmd.AddCommand(newWebhooksSecretCmd(), newWebhooksSignCmd(), newWebhooksVerifyCmd(),
+		newWebhooksAddCmd(), newWebhooksListCmd(), newWebhooksRemoveCmd(), newWebhooksEnableCmd(true),
+		newWebhooksEnableCmd(false), newWebhooksTestCmd(), newWebhooksDeliveriesCmd(), newWebhooksReplayCmd())
 	return cmd
 }
 
@@ -181,5 +198,217 @@ It prints "ok" and exits 0, or says what is wrong and exits 1.`,
 	f.StringVar(&signature, "signature", "", "the webhook-signature header")
 	f.Int64Var(&now, "now", 0, "Unix time to check the timestamp against (default: now)")
 	f.DurationVar(&tolerance, "tolerance", automation.DefaultTolerance, "how far the timestamp may be from now")
+	return cmd
+}
+
+func newWebhooksAddCmd() *cobra.Command {
+	var (
+		types, models []string
+		minDelta      float64
+		description   string
+		asJSON        bool
+	)
+	cmd := &cobra.Command{
+		Use:   "add <url>",
+		Short: "Subscribe a URL to events; prints the signing secret once",
+		Long: `add subscribes a URL and prints its signing secret alone on stdout (shown this
+once), so that a script can capture it:
+
+  SECRET=$(leadscore webhooks add https://crm.example.com/hooks/leadscore --type lead.qualified)
+
+The subscription's id goes to stderr. Without --type every event is sent.`,
+		Example: "  leadscore webhooks add https://crm.example.com/hooks --type lead.qualified --type sla.breached\n" +
+			"  leadscore webhooks add https://warehouse.example.com/in --type 'lead.*' --min-score-delta 5",
+		Args: cobra.ExactArgs(1),
+	}
+	cf := bindConfigFlags(cmd.Flags(), serverKeys...)
+	cmd.Flags().StringSliceVar(&types, "type", nil, "an event type or pattern such as lead.qualified or 'lead.*' (repeatable)")
+	cmd.Flags().StringSliceVar(&models, "model", nil, "only lead events of this model (repeatable)")
+	cmd.Flags().Float64Var(&minDelta, "min-score-delta", 0, "send lead.score_changed only when the score moved by this many points")
+	cmd.Flags().StringVar(&description, "description", "", "what the subscription is for")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the created subscription as JSON, secret included")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		c, err := serverClient(cf, "webhooks add")
+		if err != nil {
+			return err
+		}
+		w, err := c.CreateWebhook(cmd.Context(), leadscore.Webhook{URL: args[0], Types: types, Models: models,
+			MinScoreDelta: minDelta, Description: description})
+		if err != nil {
+			return serverError("webhooks add", err)
+		}
+		if asJSON {
+			return writeJSONOut(cmd.OutOrStdout(), w)
+		}
+		fmt.Fprintln(cmd.OutOrStdout(), w.Secret)
+		fmt.Fprintf(os.Stderr, "created webhook %s for %s; the secret above is shown only this once\n", w.ID, w.URL)
+		return nil
+	}
+	return cmd
+}
+
+func newWebhooksListCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{Use: "list", Short: "List webhook subscriptions", Args: cobra.NoArgs}
+	cf := bindConfigFlags(cmd.Flags(), serverKeys...)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the subscriptions as JSON")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		c, err := serverClient(cf, "webhooks list")
+		if err != nil {
+			return err
+		}
+		hs, err := c.Webhooks(cmd.Context())
+		if err != nil {
+			return serverError("webhooks list", err)
+		}
+		if asJSON {
+			return writeJSONOut(cmd.OutOrStdout(), hs)
+		}
+		tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tURL\tTYPES\tSTATUS")
+		for _, h := range hs {
+			status := "enabled"
+			if h.Disabled {
+				status = "disabled: " + h.DisabledReason
+			}
+			ts := strings.Join(h.Types, ",")
+			if ts == "" {
+				ts = "all"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", h.ID, h.URL, ts, status)
+		}
+		return tw.Flush()
+	}
+	return cmd
+}
+
+func newWebhooksRemoveCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "remove <id>", Short: "Delete a webhook subscription", Args: cobra.ExactArgs(1)}
+	cf := bindConfigFlags(cmd.Flags(), serverKeys...)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		c, err := serverClient(cf, "webhooks remove")
+		if err != nil {
+			return err
+		}
+		if err := c.DeleteWebhook(cmd.Context(), args[0]); err != nil {
+			return serverError("webhooks remove", err)
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "removed webhook %s\n", args[0])
+		return nil
+	}
+	return cmd
+}
+
+func newWebhooksEnableCmd(enable bool) *cobra.Command {
+	use, short, verb := "enable <id>", "Re-enable a webhook subscription", "webhooks enable"
+	if !enable {
+		use, short, verb = "disable <id>", "Pause a webhook subscription", "webhooks disable"
+	}
+	cmd := &cobra.Command{Use: use, Short: short, Args: cobra.ExactArgs(1)}
+	cf := bindConfigFlags(cmd.Flags(), serverKeys...)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		c, err := serverClient(cf, verb)
+		if err != nil {
+			return err
+		}
+		h, err := c.GetWebhook(cmd.Context(), args[0])
+		if err == nil {
+			h.Disabled = !enable
+			h, err = c.UpdateWebhook(cmd.Context(), *h)
+		}
+		if err != nil {
+			return serverError(verb, err)
+		}
+		state := "enabled"
+		if h.Disabled {
+			state = "disabled"
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "webhook %s is %s\n", h.ID, state)
+		return nil
+	}
+	return cmd
+}
+
+func newWebhooksTestCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "test <id>", Short: "Send a signed test event now and show the answer", Args: cobra.ExactArgs(1)}
+	cf := bindConfigFlags(cmd.Flags(), serverKeys...)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		c, err := serverClient(cf, "webhooks test")
+		if err != nil {
+			return err
+		}
+		a, err := c.TestWebhook(cmd.Context(), args[0])
+		if err != nil {
+			return serverError("webhooks test", err)
+		}
+		if a.Outcome != string(automation.OutcomeDelivered) {
+			return exitError{code: 1, msg: fmt.Sprintf("leadscore webhooks test: %s (%s)", a.Outcome, a.Error)}
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "delivered: the receiver answered %d in %dms\n", a.Status, a.DurationMS)
+		return nil
+	}
+	return cmd
+}
+
+func newWebhooksDeliveriesCmd() *cobra.Command {
+	var (
+		hook, lead, state string
+		limit             int
+		asJSON            bool
+	)
+	cmd := &cobra.Command{Use: "deliveries", Short: "List webhook deliveries, newest first", Args: cobra.NoArgs,
+		Example: "  leadscore webhooks deliveries --state failed\n  leadscore webhooks deliveries --webhook wh_1a2b --json"}
+	cf := bindConfigFlags(cmd.Flags(), serverKeys...)
+	cmd.Flags().StringVar(&hook, "webhook", "", "only this subscription's deliveries")
+	cmd.Flags().StringVar(&lead, "lead", "", "only this lead's deliveries")
+	cmd.Flags().StringVar(&state, "state", "", "pending, delivered, failed or cancelled")
+	cmd.Flags().IntVar(&limit, "limit", 50, "how many")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the deliveries as JSON")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		c, err := serverClient(cf, "webhooks deliveries")
+		if err != nil {
+			return err
+		}
+		ds, _, err := c.Deliveries(cmd.Context(), leadscore.DeliveryFilter{WebhookID: hook, LeadID: lead,
+			State: leadscore.DeliveryState(state), Limit: limit})
+		if err != nil {
+			return serverError("webhooks deliveries", err)
+		}
+		if asJSON {
+			return writeJSONOut(cmd.OutOrStdout(), ds)
+		}
+		tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tTYPE\tLEAD\tSTATE\tATTEMPTS\tLAST ANSWER")
+		for _, d := range ds {
+			last := d.LastError
+			if last == "" && d.LastStatus != 0 {
+				last = strconv.Itoa(d.LastStatus)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", d.ID, strings.TrimPrefix(d.Type, automation.EventTypePrefix), d.LeadID,
+				d.State, d.Attempts, last)
+		}
+		return tw.Flush()
+	}
+	return cmd
+}
+
+func newWebhooksReplayCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "replay <delivery id>...", Short: "Send deliveries again, with their event ids",
+		Args: cobra.MinimumNArgs(1)}
+	cf := bindConfigFlags(cmd.Flags(), serverKeys...)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		c, err := serverClient(cf, "webhooks replay")
+		if err != nil {
+			return err
+		}
+		for _, id := range args {
+			d, err := c.ReplayDelivery(cmd.Context(), id)
+			if err != nil {
+				return serverError("webhooks replay", err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "replaying %s (%s, event %s)\n", d.ID, strings.TrimPrefix(d.Type, automation.EventTypePrefix), d.EventID)
+		}
+		return nil
+	}
 	return cmd
 }

@@ -286,3 +286,83 @@ func TestAdmin(t *testing.T) {
 		t.Errorf("Ready: %v", err)
 	}
 }
+
+// TestAutomationCalls: the automation methods reach their routes with
+// their arguments and read the answers back.
+func TestAutomationCalls(t *testing.T) {
+	f := setup(t, httpapi.Limits{})
+	ctx := t.Context()
+	if err := f.svc.UpsertLeads(ctx, []leadscore.Lead{{ID: "u1", Email: "jana@kleinbau.de"}}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := f.admin.LeadAction(ctx, "u1", leadscore.LeadAction{Action: "assign", Owner: "ben"})
+	if err != nil || v.Owner != "ben" {
+		t.Fatalf("assign: %+v %v", v, err)
+	}
+	_, err = f.admin.LeadAction(ctx, "u1", leadscore.LeadAction{Action: "accept"})
+	wantCode(t, err, leadscore.CodeConflict, http.StatusConflict)
+	_, err = f.read.LeadAction(ctx, "u1", leadscore.LeadAction{Action: "accept"})
+	wantCode(t, err, leadscore.CodeForbidden, http.StatusForbidden)
+	if got := f.svc.CallsTo("LeadAction"); len(got) < 2 || got[0].Args[1].(leadscore.LeadAction).By != "ops" {
+		t.Errorf("calls %+v: the key's name should be recorded as who acted", got)
+	}
+	o, err := f.admin.RecordOutcome(ctx, leadscore.Outcome{LeadID: "u1", Result: leadscore.OutcomeWon, At: t0})
+	if err != nil || o.Result != leadscore.OutcomeWon || !o.At.Equal(t0) {
+		t.Fatalf("outcome: %+v %v", o, err)
+	}
+	if _, err := f.admin.LeadAction(ctx, "u1", leadscore.LeadAction{Action: "set_stage", Stage: "salesqualifiedlead"}); err != nil {
+		t.Fatal(err)
+	}
+	h, next, err := f.read.LeadTimeline(ctx, "u1", "", 1)
+	if err != nil || len(h) != 1 || next == "" {
+		t.Fatalf("timeline page: %+v %q %v", h, next, err)
+	}
+	res, err := f.admin.UploadRouting(ctx, "r.yaml", []byte("name: x\n"))
+	wantCode(t, err, leadscore.CodeInvalid, http.StatusUnprocessableEntity)
+	if res == nil || len(res.Diagnostics) != 1 || res.Diagnostics[0].Line != 1 {
+		t.Errorf("diagnostics of a refused routing file: %+v", res)
+	}
+	if _, err := f.admin.UploadRouting(ctx, "r.yaml", []byte("owners: [a]\n")); err != nil {
+		t.Fatal(err)
+	}
+	if rf, err := f.read.ActiveRouting(ctx); err != nil || rf.Filename != "r.yaml" {
+		t.Errorf("active routing: %+v %v", rf, err)
+	}
+	owners, err := f.read.Owners(ctx)
+	if err != nil || len(owners) != 1 || owners[0].Name != "ben" {
+		t.Errorf("owners: %+v %v", owners, err)
+	}
+	_, err = f.admin.CreateWebhook(ctx, leadscore.Webhook{URL: "example.com/hook"})
+	wantCode(t, err, leadscore.CodeInvalid, http.StatusBadRequest)
+	hook, err := f.admin.CreateWebhook(ctx, leadscore.Webhook{URL: "https://example.com/hook", Types: []string{"lead.*"}})
+	if err != nil || hook.Secret == "" || hook.ID == "" {
+		t.Fatalf("create webhook: %+v %v", hook, err)
+	}
+	hooks, err := f.admin.Webhooks(ctx)
+	if err != nil || len(hooks) != 1 || !reflect.DeepEqual(hooks[0].Types, []string{"lead.*"}) {
+		t.Errorf("webhooks: %+v %v", hooks, err)
+	}
+	hook.Disabled = true
+	if w, err := f.admin.UpdateWebhook(ctx, hook.Webhook); err != nil || !w.Disabled {
+		t.Errorf("update: %+v %v", w, err)
+	}
+	if a, err := f.admin.TestWebhook(ctx, hook.ID); err != nil || a.Status != 204 {
+		t.Errorf("test: %+v %v", a, err)
+	}
+	f.svc.AddDelivery(leadscore.Delivery{ID: "dlv_1", WebhookID: hook.ID, EventID: "evt_1", State: leadscore.DeliveryFailed})
+	ds, _, err := f.admin.Deliveries(ctx, leadscore.DeliveryFilter{WebhookID: hook.ID, State: leadscore.DeliveryFailed})
+	if err != nil || len(ds) != 1 {
+		t.Errorf("deliveries: %+v %v", ds, err)
+	}
+	if d, err := f.admin.ReplayDelivery(ctx, "dlv_1"); err != nil || d.State != leadscore.DeliveryPending {
+		t.Errorf("replay: %+v %v", d, err)
+	}
+	if d, err := f.admin.GetDelivery(ctx, "dlv_1"); err != nil || d.EventID != "evt_1" {
+		t.Errorf("get delivery: %+v %v", d, err)
+	}
+	if err := f.admin.DeleteWebhook(ctx, hook.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.admin.GetWebhook(ctx, hook.ID)
+	wantCode(t, err, leadscore.CodeNotFound, http.StatusNotFound)
+}

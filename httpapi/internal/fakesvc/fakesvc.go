@@ -38,6 +38,7 @@ type Service struct {
 	jobs     map[string]*leadscore.Job
 	calls    []Call
 	now      time.Time
+	auto     *autoState
 }
 
 // Call is one recorded method call with its arguments.
@@ -580,4 +581,70 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*leadscore.A
 	}
 	c := *k
 	return &c, nil
+}
+
+// The web UI's users and sessions are not served by the HTTP API; these
+// answer so that the fake stays a leadscore.Service.
+
+func (s *Service) CreateUser(ctx context.Context, u leadscore.NewUser) (*leadscore.User, error) {
+	err := s.begin("CreateUser", u.Email)
+	defer s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return nil, leadscore.Errorf(leadscore.CodeInternal, "fakesvc: users are not implemented")
+}
+
+func (s *Service) Users(ctx context.Context) ([]leadscore.User, error) {
+	err := s.begin("Users")
+	defer s.mu.Unlock()
+	return nil, err
+}
+
+func (s *Service) UpdateUser(ctx context.Context, id string, ch leadscore.UserChange) (*leadscore.User, error) {
+	err := s.begin("UpdateUser", id)
+	defer s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return nil, notFound("user", id)
+}
+
+func (s *Service) SignIn(ctx context.Context, email, password string) (*leadscore.NewSession, error) {
+	err := s.begin("SignIn", email)
+	defer s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return nil, leadscore.Errorf(leadscore.CodeUnauthorized, "wrong email or password")
+}
+
+func (s *Service) SessionUser(ctx context.Context, token string, idle time.Duration) (*leadscore.SignedIn, error) {
+	err := s.begin("SessionUser")
+	defer s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return nil, leadscore.Errorf(leadscore.CodeUnauthorized, "not signed in")
+}
+
+func (s *Service) SignOut(ctx context.Context, token string) error {
+	err := s.begin("SignOut")
+	defer s.mu.Unlock()
+	return err
+}
+
+func (s *Service) ValidateModel(ctx context.Context, filename string, source []byte) ([]leadscore.Diagnostic, error) {
+	err := s.begin("ValidateModel", filename)
+	defer s.mu.Unlock()
+	return nil, err
+}
+
+func (s *Service) TestModel(ctx context.Context, filename string, source, tests []byte) (*leadscore.ModelTestReport, error) {
+	err := s.begin("TestModel", filename)
+	defer s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return &leadscore.ModelTestReport{Cases: []leadscore.ModelTestCase{}}, nil
 }

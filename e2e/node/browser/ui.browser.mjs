@@ -1,0 +1,108 @@
+// The web UI in real headless Chromium: sign in, the leads list and its
+// filters, a lead with its explanation and score chart, the model editor
+// showing a planted YAML error at its line, and the switch to Polish. No
+// page may log a console error; every page is saved as a screenshot.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, watch, screenshot } from './lib.mjs';
+
+const url = process.env.LEADSCORE_URL;
+const email = process.env.LEADSCORE_UI_EMAIL;
+const password = process.env.LEADSCORE_UI_PASSWORD;
+const topLead = process.env.LEADSCORE_UI_LEAD;
+
+// unlabelled lists the form controls a screen reader could not name: a
+// basic accessibility check (axe-core is not installed here).
+async function unlabelled(page) {
+  return page.$$eval('input:not([type=hidden]), select, textarea, button', (els) =>
+    els.filter((el) => {
+      if (el.tagName === 'BUTTON') return el.textContent.trim() === '' && !el.getAttribute('aria-label');
+      return (el.labels?.length ?? 0) === 0 && !el.getAttribute('aria-label');
+    }).map((el) => el.outerHTML.slice(0, 80)));
+}
+
+test('web UI: sign in, leads, a lead, the model editor, Polish', async () => {
+  const browser = await launch();
+  try {
+    const page = await browser.newPage({ locale: 'en-US' });
+    const errors = watch(page);
+
+    await page.goto(url + '/');
+    assert.match(new URL(page.url()).pathname, /^\/signin/);
+    await screenshot(page, 'ui-signin');
+    await page.fill('#email', email);
+    await page.fill('#password', password);
+    await Promise.all([page.waitForURL(/\/leads/), page.click('button[type=submit]')]);
+
+    // Leads: sorted by score, band colours, then filtered.
+    const rows = page.locator('table.leads tbody tr');
+    assert.ok((await rows.count()) > 10, 'the leads table has rows');
+    const scores = await page.$$eval('table.leads tbody td.num', (tds) => tds.map((td) => parseFloat(td.dataset.value)));
+    assert.deepEqual(scores, [...scores].sort((a, b) => b - a), 'sorted by score, highest first');
+    assert.ok((await page.locator('table.leads .band').count()) > 0, 'band badges');
+    assert.deepEqual(await unlabelled(page), [], 'leads page: every control has a label');
+    await screenshot(page, 'ui-leads');
+    await page.selectOption('#f-qualified', 'no');
+    await page.fill('#f-band', 'cold');
+    await Promise.all([page.waitForURL(/band=cold/), page.click('.filters button[type=submit]')]);
+    const bands = await page.$$eval('table.leads tbody .band', (els) => els.map((e) => e.textContent.trim()));
+    assert.ok(bands.length > 0 && bands.every((b) => b === 'cold'), `only cold leads: ${bands.slice(0, 5)}`);
+    await screenshot(page, 'ui-leads-filtered');
+
+    // Sorting without reload (the script): by name, ascending.
+    await page.click('table.leads thead th:first-child');
+    const names = await page.$$eval('table.leads tbody td:first-child', (tds) => tds.map((td) => td.textContent.trim()));
+    assert.deepEqual(names, [...names].sort((a, b) => a.localeCompare(b, 'en')), 'sorted by name in the browser');
+
+    // A lead: explanation sentences and the score chart.
+    await page.goto(url + '/leads/' + encodeURIComponent(topLead));
+    const sentences = await page.$$eval('ul.explain li', (lis) => lis.map((li) => li.textContent));
+    assert.ok(sentences.some((s) => /^[+−]\d/.test(s)), `explanation sentences: ${sentences}`);
+    assert.ok((await page.locator('figure.chart svg circle.pt').count()) > 0, 'the chart marks the changes');
+    assert.ok((await page.locator('figure.chart svg path.line').count()) > 0, 'the chart has its line');
+    assert.deepEqual(await unlabelled(page), [], 'lead page: every control has a label');
+    await screenshot(page, 'ui-lead');
+
+    // The lead's account, and every other page, each saved as a screenshot.
+    const account = await page.getAttribute('#acct a', 'href').catch(() => null);
+    const pages = [['ui-models', '/models'], ['ui-model', '/models/b2b-saas'], ['ui-routing', '/routing'],
+      ['ui-webhooks', '/webhooks'], ['ui-settings', '/settings']];
+    if (account) pages.unshift(['ui-account', account]);
+    for (const [name, path] of pages) {
+      const resp = await page.goto(url + path);
+      assert.equal(resp.status(), 200, `${path} answers 200`);
+      assert.ok((await page.locator('main h1').count()) === 1, `${path} has a heading`);
+      assert.deepEqual(await unlabelled(page), [], `${path}: every control has a label`);
+      await screenshot(page, name);
+    }
+
+    // The model editor: a planted error shows at its line.
+    await page.goto(url + '/models/b2b-saas/edit');
+    const source = await page.inputValue('#source');
+    const lines = source.split('\n');
+    const bad = lines.findIndex((l) => l.includes('points: 15'));
+    assert.ok(bad >= 0, 'the example model has a 15-point rule');
+    lines[bad] = lines[bad].replace('points: 15', 'points: lots');
+    await page.fill('#source', lines.join('\n'));
+    await page.waitForFunction(() => document.getElementById('live').textContent.includes('error'));
+    await Promise.all([page.waitForLoadState('load'), page.click('#model-form button[type=submit]')]);
+    const marked = page.locator(`#L${bad + 1}.has-diag .diag.error`);
+    assert.equal(await marked.count(), 1, `the error is shown at line ${bad + 1}`);
+    await screenshot(page, 'ui-model-error');
+
+    // Polish, chosen from the menu: the page comes back in Polish.
+    await page.selectOption('#lang-select', 'pl');
+    await page.waitForSelector('html[lang="pl"]');
+    await page.goto(url + '/leads/' + encodeURIComponent(topLead));
+    assert.equal(await page.getAttribute('html', 'lang'), 'pl');
+    assert.ok((await page.textContent('body')).includes('Historia wyniku'), 'Polish text');
+    await screenshot(page, 'ui-lead-pl');
+    await page.goto(url + '/leads');
+    assert.equal(await page.textContent('h1'), 'Leady');
+    await screenshot(page, 'ui-leads-pl');
+
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
