@@ -123,13 +123,16 @@ func (k *APIKey) Allows(s Scope) bool {
 // Job is a background task with visible progress (a model activation
 // re-scoring every lead, an import).
 type Job struct {
-	ID        string    `json:"id"`
-	Kind      string    `json:"kind"`
-	State     JobState  `json:"state"`
-	Done      int64     `json:"done"`
-	Total     int64     `json:"total"`
-	Detail    string    `json:"detail,omitempty"`
-	Error     string    `json:"error,omitempty"`
+	ID     string   `json:"id"`
+	Kind   string   `json:"kind"`
+	State  JobState `json:"state"`
+	Done   int64    `json:"done"`
+	Total  int64    `json:"total"`
+	Detail string   `json:"detail,omitempty"`
+	Error  string   `json:"error,omitempty"`
+	// Cursor is how far the job got, in its own terms (an activation: the
+	// last lead id re-scored), so that it can continue after a restart.
+	Cursor    string    `json:"cursor,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -216,6 +219,9 @@ type Reader interface {
 	APIKeyByPrefix(ctx context.Context, prefix string) (*APIKey, error)
 	APIKeys(ctx context.Context) ([]APIKey, error)
 	Job(ctx context.Context, id string) (*Job, error)
+	// UnfinishedJobs lists the jobs still queued or running, oldest first:
+	// after a restart, the ones to continue.
+	UnfinishedJobs(ctx context.Context) ([]Job, error)
 	AccountLists(ctx context.Context) ([]AccountList, error)
 	// AccountListNames returns the lists containing domain and whether any
 	// of them is a priority list.

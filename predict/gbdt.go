@@ -425,15 +425,13 @@ type grower struct {
 	idx  []int32 // training rows, partitioned so that each node's rows are contiguous
 	tmp  []int32
 	leaf []int32 // node of each row after growing
-	gh   [][2]float64
 	// bins[node] is the bin threshold of an inner node, used to route
 	// binned validation rows.
 	bins []uint8
 }
 
 func newGrower(x *binned, opt GBDTOptions) *grower {
-	return &grower{x: x, opt: opt, idx: make([]int32, x.rows), tmp: make([]int32, x.rows), leaf: make([]int32, x.rows),
-		gh: make([][2]float64, x.rows)}
+	return &grower{x: x, opt: opt, idx: make([]int32, x.rows), tmp: make([]int32, x.rows), leaf: make([]int32, x.rows)}
 }
 
 type pending struct {
@@ -536,19 +534,13 @@ func (gr *grower) histogram(lo, hi int, g, h []float64) []histBin {
 	x := gr.x
 	hist := make([]histBin, x.cols*256)
 	rows := gr.idx[lo:hi]
-	// Gradients in the node's row order, so each feature's pass reads them
-	// sequentially and only its bin codes at random.
-	gh := gr.gh[:len(rows)]
-	for i, r := range rows {
-		gh[i] = [2]float64{g[r], h[r]}
-	}
 	parallelFor(x.cols, gr.opt.Workers, func(j int) {
 		col := x.col(j)
 		hb := hist[j*256 : (j+1)*256]
-		for i, r := range rows {
+		for _, r := range rows {
 			b := &hb[col[r]]
-			b.g += gh[i][0]
-			b.h += gh[i][1]
+			b.g += g[r]
+			b.h += h[r]
 			b.n++
 		}
 	})

@@ -162,7 +162,7 @@ func unwoundSum(path []pathElem, depth, pi int) float64 {
 // leaf (the idea of Yang's Fast TreeSHAP v2). Tables that would exceed
 // maxShapTable fall back to the recursive algorithm.
 
-// maxShapTable bounds the precomputed tables of one model, in float64s.
+// maxShapTable bounds the values in the precomputed tables of one model.
 const maxShapTable = 8 << 20
 
 // shapTree holds one tree's leaf tables in flat arrays (leaf li's entries
@@ -190,6 +190,47 @@ type shapTree struct {
 	slot    []uint8
 	newSlot []bool
 	leafOf  []int32
+	// flat is the tree in depth-first order with what the walk needs at
+	// each node, so that a row is scored by one loop without calls.
+	flat []flatNode
+}
+
+type flatNode struct {
+	threshold float64
+	feature   int32
+	leaf      int32 // leaf index, -1 for an inner node
+	depth     uint8
+	// left: the node is its parent's left child; pslot, pnew: the
+	// parent's feature slot and whether it is new there.
+	left  bool
+	pslot uint8
+	pnew  bool
+}
+
+// maxFlatDepth bounds the depth of trees walked with flat tables.
+const maxFlatDepth = 63
+
+func (st *shapTree) flatten(t *Tree) bool {
+	var add func(k int, depth int, left bool, parent int) bool
+	add = func(k int, depth int, left bool, parent int) bool {
+		if depth > maxFlatDepth {
+			return false
+		}
+		n := &t.Nodes[k]
+		fn := flatNode{depth: uint8(depth), left: left, leaf: -1}
+		if parent >= 0 {
+			fn.pslot, fn.pnew = st.slot[parent], st.newSlot[parent]
+		}
+		if n.Left < 0 {
+			fn.leaf = st.leafOf[k]
+			st.flat = append(st.flat, fn)
+			return true
+		}
+		fn.feature, fn.threshold = int32(n.Feature), n.Threshold
+		st.flat = append(st.flat, fn)
+		return add(n.Left, depth+1, true, k) && add(n.Right, depth+1, false, k)
+	}
+	return add(0, 0, false, -1)
 }
 
 type shapCond struct {
@@ -292,7 +333,7 @@ func (m *GBDT) shapTables() []shapTree {
 			st.valStart = append(st.valStart, int32(len(st.vals)))
 			return true
 		}
-		if !walk(0, nil) {
+		if !walk(0, nil) || !st.flatten(t) {
 			return nil
 		}
 	}
@@ -302,37 +343,35 @@ func (m *GBDT) shapTables() []shapTree {
 // shapFast adds the Shapley values of row to phi with the precomputed
 // tables, in one walk down each tree.
 func (m *GBDT) shapFast(tables []shapTree, row, phi []float64) {
-	for ti := range m.Trees {
-		tables[ti].walk(&m.Trees[ti], 0, 0, row, phi)
-	}
-}
-
-// walk visits node k with the mask of path features the row agrees with so
-// far.
-func (st *shapTree) walk(t *Tree, k int, mask int32, row, phi []float64) {
-	n := &t.Nodes[k]
-	if n.Left < 0 {
-		li := st.leafOf[k]
-		f0, f1 := st.featStart[li], st.featStart[li+1]
-		d := f1 - f0
-		vals := st.vals[st.valStart[li]+mask*d:]
-		for j, f := range st.feats[f0:f1] {
-			phi[f] += float64(vals[j])
+	var masks [maxFlatDepth + 1]int32
+	var dirs [maxFlatDepth + 1]bool
+	for ti := range tables {
+		st := &tables[ti]
+		for i := range st.flat {
+			n := &st.flat[i]
+			d := n.depth
+			if d > 0 {
+				mask := masks[d-1]
+				bit := int32(1) << n.pslot
+				if n.left == dirs[d-1] {
+					if n.pnew {
+						mask |= bit
+					}
+				} else {
+					mask &^= bit
+				}
+				masks[d] = mask
+			}
+			if n.leaf < 0 {
+				dirs[d] = row[n.feature] <= n.threshold
+				continue
+			}
+			li := n.leaf
+			f0, f1 := st.featStart[li], st.featStart[li+1]
+			vals := st.vals[st.valStart[li]+masks[d]*(f1-f0):]
+			for j, f := range st.feats[f0:f1] {
+				phi[f] += float64(vals[j])
+			}
 		}
-		return
-	}
-	bit := int32(1) << st.slot[k]
-	agree, disagree := mask&^bit, mask&^bit
-	if st.newSlot[k] {
-		agree |= bit
-	} else {
-		agree = mask
-	}
-	if row[n.Feature] <= n.Threshold {
-		st.walk(t, n.Left, agree, row, phi)
-		st.walk(t, n.Right, disagree, row, phi)
-	} else {
-		st.walk(t, n.Left, disagree, row, phi)
-		st.walk(t, n.Right, agree, row, phi)
 	}
 }

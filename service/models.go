@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/leadscore/leadscore"
@@ -186,12 +187,13 @@ func (s *Service) ActivateModel(ctx context.Context, name, version string) (*lea
 }
 
 // runActivation re-scores every lead in pages, each page one transaction
-// that also records the job's progress.
+// that also records the job's progress and how far it got, from which a
+// job interrupted by a restart continues.
 func (s *Service) runActivation(job *leadscore.Job, name, version string) {
 	ctx := context.Background()
 	ref := name + "@" + version
 	job.State = leadscore.JobRunning
-	after := ""
+	after := job.Cursor
 	for {
 		select {
 		case <-s.stop:
@@ -209,6 +211,7 @@ func (s *Service) runActivation(job *leadscore.Job, name, version string) {
 		}
 		next := *job
 		next.Done += int64(len(ids))
+		next.Cursor = after
 		next.UpdatedAt = s.now().UTC()
 		if done {
 			next.State = leadscore.JobSucceeded
@@ -236,10 +239,45 @@ func (s *Service) failJob(job *leadscore.Job, cause error) {
 	_ = s.write(context.Background(), func(ctx context.Context, b *batch) error { return b.tx.PutJob(ctx, job) })
 }
 
-// resumeJobs is where interrupted jobs would be picked up; activation
-// re-scoring is idempotent, and leads still on an old version are found by
-// their stored version when the model is activated again.
-func (s *Service) resumeJobs(context.Context) {}
+// resumeJobs continues the activation jobs a stop interrupted, from the
+// last page they committed. A job whose version is no longer the active
+// one was superseded by a later activation, which re-scores every lead
+// itself: it is closed as failed, saying so.
+func (s *Service) resumeJobs(ctx context.Context) error {
+	jobs, err := s.ws.UnfinishedJobs(ctx)
+	if err != nil {
+		return err
+	}
+	if len(jobs) == 0 {
+		return nil
+	}
+	active, err := s.ws.ActiveModels(ctx)
+	if err != nil {
+		return err
+	}
+	isActive := map[string]bool{}
+	for _, v := range active {
+		isActive[v.Name+"@"+v.Version] = true
+	}
+	for i := range jobs {
+		job := jobs[i]
+		name, version, ok := strings.Cut(job.Detail, "@")
+		switch {
+		case job.Kind != jobActivate || !ok:
+			s.failJob(&job, fmt.Errorf("interrupted by a restart; %s jobs are not resumed", job.Kind))
+		case !isActive[job.Detail]:
+			s.failJob(&job, fmt.Errorf("interrupted by a restart and superseded: %s is no longer the active version of %s", version, name))
+		default:
+			s.log.Info("resuming model re-scoring", "job", job.ID, "model", job.Detail, "done", job.Done, "total", job.Total)
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				s.runActivation(&job, name, version)
+			}()
+		}
+	}
+	return nil
+}
 
 func newID(prefix string) string {
 	var b [10]byte

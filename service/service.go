@@ -207,7 +207,9 @@ func (s *Service) Start(ctx context.Context) error {
 	go func() { defer s.wg.Done(); defer close(s.loopDone); s.commitLoop() }()
 	go func() { defer s.wg.Done(); s.dueLoop() }()
 	go func() { defer s.wg.Done(); s.deliver.loop() }()
-	s.resumeJobs(ctx)
+	if err := s.resumeJobs(ctx); err != nil {
+		s.log.Warn("resuming interrupted jobs", "err", err)
+	}
 	return nil
 }
 

@@ -449,3 +449,86 @@ func TestCloseReturnsWithFollowUpsInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestInterruptedActivationResumesAfterRestart: an activation job a stop
+// interrupted continues, after a restart, from the last page it committed
+// (leads before its cursor are not re-scored again), and a job whose
+// version a later activation superseded is closed as failed.
+func TestInterruptedActivationResumesAfterRestart(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for i := range 30 {
+		f.ingest(identify(fmt.Sprintf("i%d", i), fmt.Sprintf("u%d", i), map[string]any{"email": fmt.Sprintf("p%d@acme-corp.com", i)}))
+	}
+	old := f.score("u0", "b2b-saas").Version
+	edited := strings.Replace(exampleSource(t), "{name: demo-request, label: demo requested, event: demo.requested, points: 25", "{name: demo-request, label: demo requested, event: demo.requested, points: 30", 1)
+	up, err := f.svc.UploadModel(ctx, "b2b-saas.yaml", []byte(edited), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var version string
+	for _, v := range up.Versions {
+		if v.Name == "b2b-saas" {
+			version = v.Version
+		}
+	}
+	if err := f.svc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// What a stop half-way through activating version leaves behind.
+	ws := f.store.Workspace(leadscore.DefaultWorkspace)
+	firstHalf, err := ws.LeadIDs(ctx, "", 15)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cursor := firstHalf[len(firstHalf)-1]
+	resumed := leadscore.Job{ID: "job_resumed", Kind: jobActivate, State: leadscore.JobRunning, Done: 15, Total: 30,
+		Detail: "b2b-saas@" + version, Cursor: cursor}
+	superseded := leadscore.Job{ID: "job_superseded", Kind: jobActivate, State: leadscore.JobRunning, Done: 3, Total: 30,
+		Detail: "b2b-saas@0123456789ab", Cursor: "u1"}
+	err = ws.Write(ctx, func(tx leadscore.Tx) error {
+		if err := tx.ActivateModel(ctx, "b2b-saas", version); err != nil {
+			return err
+		}
+		if err := tx.PutJob(ctx, &superseded); err != nil {
+			return err
+		}
+		return tx.PutJob(ctx, &resumed)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	svc, err := New(Config{Store: f.store, Clock: f.clock.Now, DueInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close() })
+	f.svc = svc
+	if j := f.waitJob(resumed.ID); j.State != leadscore.JobSucceeded || j.Done != 30 || j.Total != 30 {
+		t.Fatalf("resumed job %+v", j)
+	}
+	if j := f.waitJob(superseded.ID); j.State != leadscore.JobFailed || !strings.Contains(j.Error, "superseded") {
+		t.Fatalf("superseded job %+v", j)
+	}
+	rest, err := ws.LeadIDs(ctx, cursor, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rest) != 15 {
+		t.Fatalf("%d leads after the cursor, want 15", len(rest))
+	}
+	for _, id := range rest {
+		if v := f.score(id, "b2b-saas").Version; v != version {
+			t.Errorf("lead %s after the cursor is on version %s, want the activated %s", id, v, version)
+		}
+	}
+	for _, id := range firstHalf {
+		if v := f.score(id, "b2b-saas").Version; v != old {
+			t.Errorf("lead %s before the cursor was re-scored again (version %s)", id, v)
+		}
+	}
+}

@@ -10,7 +10,7 @@ const (
 	eventCols = `e.seq, e.id, e.source, e.message_id, e.lead_id, e.anonymous_id, e.type, e.at, e.received_at, e.properties, e.user_agent, e.bot, e.bot_reason`
 	modelCols = `m.name, m.version, m.source, m.spec, m.created_at, m.created_by, m.active`
 	keyCols   = `k.id, k.name, k.prefix, k.hash, k.scopes, k.created_at, k.revoked_at, k.last_used_at`
-	jobCols   = `j.id, j.kind, j.state, j.done, j.total, j.detail, j.error, j.created_at, j.updated_at`
+	jobCols   = `j.id, j.kind, j.state, j.done, j.total, j.detail, j.error, j.cursor, j.created_at, j.updated_at`
 	acctCols  = `a.id, a.domain, a.name, a.industry, a.country, a.employees, a.revenue, a.priority, a.lists, a.fields`
 	ledgCols  = `g.seq, g.lead_id, g.model, g.version, g.at, g.old_score, g.new_score, g.old_band, g.new_band, g.cause, g.cause_ref, g.detail, g.qualified`
 )
@@ -145,12 +145,14 @@ const (
 	qTouchKey  = `UPDATE api_keys SET last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < ? THEN ? ELSE last_used_at END
 		WHERE workspace_id = ? AND id = ?`
 
-	qJob    = `SELECT ` + jobCols + ` FROM jobs j WHERE j.workspace_id = ? AND j.id = ?`
-	qPutJob = `INSERT INTO jobs (workspace_id, id, kind, state, done, total, detail, error, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	qJob            = `SELECT ` + jobCols + ` FROM jobs j WHERE j.workspace_id = ? AND j.id = ?`
+	qUnfinishedJobs = `SELECT ` + jobCols + ` FROM jobs j WHERE j.workspace_id = ? AND j.state IN ('queued', 'running')
+		ORDER BY j.created_at, j.id`
+	qPutJob = `INSERT INTO jobs (workspace_id, id, kind, state, done, total, detail, error, cursor, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (workspace_id, id) DO UPDATE SET
 			kind = excluded.kind, state = excluded.state, done = excluded.done, total = excluded.total,
-			detail = excluded.detail, error = excluded.error, updated_at = excluded.updated_at,
+			detail = excluded.detail, error = excluded.error, cursor = excluded.cursor, updated_at = excluded.updated_at,
 			created_at = COALESCE(CAST(? AS BIGINT), jobs.created_at)
 		RETURNING created_at`
 
@@ -181,7 +183,7 @@ func staticQueries(d *dialect) []string {
 		qLedger, qLedgerModel, qAppendLedger, qAppendLedgerReturning,
 		qModelVersions, qAllModelVersions, qActiveModels, qPutModel, qModelExists, qDeactivateModel, qActivateModel,
 		qKeyByPrefix, qKeys, qPrefixOwner, qPutKey, qRevokeKey, qTouchKey,
-		qJob, qPutJob,
+		qJob, qUnfinishedJobs, qPutJob,
 		qAccountLists, qListMembersAll, qListNames, qListExists, qPutList, qClearList, qAddMember, qRemoveMember,
 		qTouchList, qDeleteList,
 	}

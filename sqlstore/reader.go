@@ -372,21 +372,38 @@ func (rd *reader) APIKeys(ctx context.Context) ([]leadscore.APIKey, error) {
 	return scanAll(rd.r, rows, func(r *sql.Rows) (leadscore.APIKey, error) { return scanKey(r) })
 }
 
-// Job returns one job, or not_found.
-func (rd *reader) Job(ctx context.Context, id string) (*leadscore.Job, error) {
+func scanJob(sc scanner) (leadscore.Job, error) {
 	var j leadscore.Job
 	var state string
 	var created, updated int64
-	found, err := rd.r.one(ctx, qJob, []any{rd.ws, id}, &j.ID, &j.Kind, &state, &j.Done, &j.Total, &j.Detail,
-		&j.Error, &created, &updated)
+	err := sc.Scan(&j.ID, &j.Kind, &state, &j.Done, &j.Total, &j.Detail, &j.Error, &j.Cursor, &created, &updated)
+	j.State, j.CreatedAt, j.UpdatedAt = leadscore.JobState(state), fromMicros(created), fromMicros(updated)
+	return j, err
+}
+
+// Job returns one job, or not_found.
+func (rd *reader) Job(ctx context.Context, id string) (*leadscore.Job, error) {
+	rows, err := rd.r.query(ctx, qJob, rd.ws, id)
 	if err != nil {
 		return nil, err
 	}
-	if !found {
+	jobs, err := scanAll(rd.r, rows, func(r *sql.Rows) (leadscore.Job, error) { return scanJob(r) })
+	if err != nil {
+		return nil, err
+	}
+	if len(jobs) == 0 {
 		return nil, notFound("job", id)
 	}
-	j.State, j.CreatedAt, j.UpdatedAt = leadscore.JobState(state), fromMicros(created), fromMicros(updated)
-	return &j, nil
+	return &jobs[0], nil
+}
+
+// UnfinishedJobs lists the queued and running jobs, oldest first.
+func (rd *reader) UnfinishedJobs(ctx context.Context) ([]leadscore.Job, error) {
+	rows, err := rd.r.query(ctx, qUnfinishedJobs, rd.ws)
+	if err != nil {
+		return nil, err
+	}
+	return scanAll(rd.r, rows, func(r *sql.Rows) (leadscore.Job, error) { return scanJob(r) })
 }
 
 // AccountLists returns every list by name, each with its domains (sorted)

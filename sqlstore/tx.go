@@ -420,7 +420,7 @@ func (t *tx) PutJob(ctx context.Context, j *leadscore.Job) error {
 	}
 	var stored int64
 	_, err := t.r.one(ctx, qPutJob, []any{t.ws, j.ID, j.Kind, string(j.State), j.Done, j.Total, j.Detail, j.Error,
-		created, micros(j.UpdatedAt), keep}, &stored)
+		j.Cursor, created, micros(j.UpdatedAt), keep}, &stored)
 	if err != nil {
 		return err
 	}

@@ -1105,6 +1105,10 @@ func testJobs(t *testing.T, s leadscore.Store) {
 	job := leadscore.Job{ID: "j1", Kind: "activate", State: leadscore.JobQueued, Total: 100, CreatedAt: at(0), UpdatedAt: at(0)}
 	write(t, ws, func(ctx context.Context, tx leadscore.Tx) error { return tx.PutJob(ctx, &job) })
 	same(t, "queued", *must[*leadscore.Job](t, "Job")(ws.Job(ctx, "j1")), job)
+	same(t, "unfinished: the queued job", must[[]leadscore.Job](t, "UnfinishedJobs")(ws.UnfinishedJobs(ctx)), []leadscore.Job{job})
+	running := leadscore.Job{ID: "j2", Kind: "activate", State: leadscore.JobRunning, Done: 10, Total: 50, Cursor: "lead-0010",
+		CreatedAt: at(hour), UpdatedAt: at(hour)}
+	write(t, ws, func(ctx context.Context, tx leadscore.Tx) error { return tx.PutJob(ctx, &running) })
 	progress := leadscore.Job{ID: "j1", Kind: "activate", State: leadscore.JobFailed, Done: 40, Total: 100,
 		Detail: "m v2", Error: "disk full", UpdatedAt: at(hour)}
 	write(t, ws, func(ctx context.Context, tx leadscore.Tx) error { return tx.PutJob(ctx, &progress) })
@@ -1112,6 +1116,8 @@ func testJobs(t *testing.T, s leadscore.Store) {
 	want.CreatedAt = at(0)
 	same(t, "the update keeps the creation time", progress.CreatedAt, at(0))
 	same(t, "updated", *must[*leadscore.Job](t, "Job")(ws.Job(ctx, "j1")), want)
+	same(t, "unfinished: the running job with its cursor", must[[]leadscore.Job](t, "UnfinishedJobs")(ws.UnfinishedJobs(ctx)),
+		[]leadscore.Job{running})
 }
 
 func testAccountLists(t *testing.T, s leadscore.Store) {

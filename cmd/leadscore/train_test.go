@@ -78,10 +78,13 @@ func TestTrainCommand(t *testing.T) {
 	}
 
 	// Too few conversions: written, but marked and refused by score.
-	thin := filepath.Join(dir, "thin.json")
-	out, code = runCmd(t, append(base, "-o", thin, "--min-conversions", "100000", "--learner", "logistic")...)
-	if code != 0 || !strings.Contains(out, "NOT ACTIVATABLE") {
-		t.Errorf("minimum-data guard: exit %d:\n%s", code, out)
+	thin, features := filepath.Join(dir, "thin.json"), filepath.Join(dir, "features.yaml")
+	if err := os.WriteFile(features, []byte("drop: [converted_at, city]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code = runCmd(t, append(base, "-o", thin, "--min-conversions", "100000", "--learner", "logistic", "--features", features)...)
+	if code != 0 || !strings.Contains(out, "NOT ACTIVATABLE") || !strings.Contains(out, "dropped  lead.city") {
+		t.Errorf("minimum-data guard and --features: exit %d:\n%s", code, out)
 	}
 	if err := os.WriteFile(model, []byte("name: learned\nkind: predictive\nartifact: thin.json\n"), 0o644); err != nil {
 		t.Fatal(err)
