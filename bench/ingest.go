@@ -187,6 +187,8 @@ func (c *commitRecorder) LeadsScored(n int, d time.Duration) {
 	c.mu.Unlock()
 }
 
+func (c *commitRecorder) WebhookAttempted(string, time.Duration, bool) {}
+
 func (c *commitRecorder) QueueDepth(n int) {
 	c.mu.Lock()
 	c.maxQueue = max(c.maxQueue, n)

@@ -188,6 +188,7 @@ func (d *deliverer) attempt(dl *leadscore.Delivery) error {
 			dl.State, dl.NextAttempt = leadscore.DeliveryFailed, time.Time{}
 		}
 	}
+	s.cfg.Metrics.WebhookAttempted(string(res.Outcome), res.Duration, dl.State == leadscore.DeliveryFailed)
 	err = s.ws.Write(d.ctx, func(tx leadscore.Tx) error {
 		at := tx.(leadscore.AutomationTx)
 		if err := at.AddDeliveryAttempt(d.ctx, rec); err != nil {

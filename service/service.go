@@ -72,15 +72,20 @@ type Metrics interface {
 	LeadsScored(n int, d time.Duration)
 	DueLeads(n int)
 	QueueDepth(n int)
+	// WebhookAttempted reports one delivery attempt: its outcome
+	// (delivered, retry or gone) and how long the receiver took; final
+	// says the delivery is now failed for good.
+	WebhookAttempted(outcome string, d time.Duration, final bool)
 }
 
 type noMetrics struct{}
 
-func (noMetrics) EventsIngested(leadscore.IngestStatus, int) {}
-func (noMetrics) BatchCommitted(int, time.Duration)          {}
-func (noMetrics) LeadsScored(int, time.Duration)             {}
-func (noMetrics) DueLeads(int)                               {}
-func (noMetrics) QueueDepth(int)                             {}
+func (noMetrics) EventsIngested(leadscore.IngestStatus, int)   {}
+func (noMetrics) BatchCommitted(int, time.Duration)            {}
+func (noMetrics) LeadsScored(int, time.Duration)               {}
+func (noMetrics) DueLeads(int)                                 {}
+func (noMetrics) QueueDepth(int)                               {}
+func (noMetrics) WebhookAttempted(string, time.Duration, bool) {}
 
 // Service implements leadscore.Service.
 type Service struct {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/leadscore/leadscore"
+	"github.com/leadscore/leadscore/automation"
 	"github.com/leadscore/leadscore/service"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -20,6 +21,9 @@ type promMetrics struct {
 	scoringSeconds prometheus.Histogram
 	dueLeads       prometheus.Counter
 	queueDepth     prometheus.Gauge
+	webhookTries   *prometheus.CounterVec
+	webhookSeconds prometheus.Histogram
+	webhookFailed  prometheus.Counter
 }
 
 var _ service.Metrics = (*promMetrics)(nil)
@@ -59,8 +63,22 @@ func newPromMetrics(reg prometheus.Registerer) (*promMetrics, error) {
 			Name: "leadscore_commit_queue_depth",
 			Help: "Requests waiting for the committer when the last one was queued.",
 		}),
+		webhookTries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leadscore_webhook_attempts_total",
+			Help: "Webhook delivery attempts by outcome: delivered, retry (an error, a timeout or a non-2xx answer) or gone (410: the subscription is disabled).",
+		}, []string{"outcome"}),
+		webhookSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "leadscore_webhook_attempt_seconds",
+			Help:    "Time a receiver took to answer a delivery attempt.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
+		}),
+		webhookFailed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "leadscore_webhook_deliveries_failed_total",
+			Help: "Deliveries given up after their last retry (or a 410); they stay listed and can be replayed.",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.events, m.batchMessages, m.batchSeconds, m.leadsScored, m.scoringSeconds, m.dueLeads, m.queueDepth} {
+	for _, c := range []prometheus.Collector{m.events, m.batchMessages, m.batchSeconds, m.leadsScored, m.scoringSeconds, m.dueLeads, m.queueDepth,
+		m.webhookTries, m.webhookSeconds, m.webhookFailed} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -69,6 +87,9 @@ func newPromMetrics(reg prometheus.Registerer) (*promMetrics, error) {
 	// "rejected" reads 0 rather than nothing before the first rejection.
 	for _, s := range []leadscore.IngestStatus{leadscore.IngestAccepted, leadscore.IngestDuplicate, leadscore.IngestRejected} {
 		m.events.WithLabelValues(string(s))
+	}
+	for _, o := range []automation.Outcome{automation.OutcomeDelivered, automation.OutcomeRetry, automation.OutcomeGone} {
+		m.webhookTries.WithLabelValues(string(o))
 	}
 	return m, nil
 }
@@ -92,3 +113,11 @@ func (m *promMetrics) LeadsScored(n int, d time.Duration) {
 func (m *promMetrics) DueLeads(n int) { m.dueLeads.Add(float64(n)) }
 
 func (m *promMetrics) QueueDepth(n int) { m.queueDepth.Set(float64(n)) }
+
+func (m *promMetrics) WebhookAttempted(outcome string, d time.Duration, final bool) {
+	m.webhookTries.WithLabelValues(outcome).Inc()
+	m.webhookSeconds.Observe(d.Seconds())
+	if final {
+		m.webhookFailed.Inc()
+	}
+}

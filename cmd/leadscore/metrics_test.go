@@ -79,6 +79,26 @@ func TestPromMetricsRecordWhatTheServiceReports(t *testing.T) {
 	if v := fams["leadscore_commit_queue_depth"].GetMetric()[0].GetGauge().GetValue(); v != 1 {
 		t.Errorf("queue depth %v, want the last value 1", v)
 	}
+	if got := len(fams["leadscore_webhook_attempts_total"].GetMetric()); got != 3 {
+		t.Errorf("%d webhook outcome series, want 3 from the start", got)
+	}
+	m.WebhookAttempted("retry", 2*time.Second, false)
+	m.WebhookAttempted("retry", time.Second, true)
+	m.WebhookAttempted("delivered", 50*time.Millisecond, false)
+	fams = gather(t, reg)
+	byOutcome := map[string]float64{}
+	for _, s := range fams["leadscore_webhook_attempts_total"].GetMetric() {
+		byOutcome[s.GetLabel()[0].GetValue()] = s.GetCounter().GetValue()
+	}
+	if byOutcome["retry"] != 2 || byOutcome["delivered"] != 1 || byOutcome["gone"] != 0 {
+		t.Errorf("webhook attempts by outcome: %v", byOutcome)
+	}
+	if v := fams["leadscore_webhook_deliveries_failed_total"].GetMetric()[0].GetCounter().GetValue(); v != 1 {
+		t.Errorf("failed deliveries %v, want 1", v)
+	}
+	if s := fams["leadscore_webhook_attempt_seconds"].GetMetric()[0].GetHistogram().GetSampleSum(); s < 3.04 || s > 3.06 {
+		t.Errorf("attempt seconds sum %v, want 3.05", s)
+	}
 }
 
 // Two sets of service metrics cannot share a registry: the second would
