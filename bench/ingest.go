@@ -11,8 +11,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -25,7 +23,6 @@ import (
 	"github.com/leadscore/leadscore/httpapi"
 	"github.com/leadscore/leadscore/quality"
 	"github.com/leadscore/leadscore/service"
-	"github.com/leadscore/leadscore/sqlstore"
 )
 
 // IngestOptions sizes a service benchmark. Zero values take the defaults
@@ -229,21 +226,12 @@ type Phase struct {
 // by counts; nothing leaves the loopback interface.
 func RunIngest(ctx context.Context, opts IngestOptions) (rep *IngestReport, err error) {
 	opts = opts.withDefaults()
-	dsn := opts.DSN
-	if dsn == "" {
-		dir, err := os.MkdirTemp("", "leadscore-bench-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(dir)
-		dsn = filepath.Join(dir, "bench.db")
-	}
 	opts.Progress("opening the database")
-	store, err := sqlstore.Open(ctx, dsn, sqlstore.Options{Logger: opts.Logger})
+	store, closeStore, err := openEmptyStore(ctx, opts.DSN, opts.Logger)
 	if err != nil {
 		return nil, err
 	}
-	defer func() { err = errors.Join(err, store.Close()) }()
+	defer func() { err = errors.Join(err, closeStore()) }()
 	checker := quality.NewChecker()
 	commits := &commitRecorder{}
 	svc, err := service.New(service.Config{Store: store, Clock: time.Now, Checker: checker, Logger: opts.Logger,
@@ -263,11 +251,6 @@ func RunIngest(ctx context.Context, opts IngestOptions) (rep *IngestReport, err 
 		}
 	}()
 
-	if n, err := store.Workspace(leadscore.DefaultWorkspace).CountLeads(ctx); err != nil {
-		return nil, err
-	} else if n > 0 {
-		return nil, fmt.Errorf("the database already holds %d leads: the benchmark needs an empty one", n)
-	}
 	if _, err := activateExample(ctx, svc); err != nil {
 		return nil, err
 	}

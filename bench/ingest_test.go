@@ -143,3 +143,25 @@ func freshSchema(t *testing.T, base string) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+// TestRunJobs runs the background-jobs benchmark small: every lead is
+// scored by the activation, and the leads made due are re-scored by the
+// time job.
+func TestRunJobs(t *testing.T) {
+	rep, err := RunJobs(context.Background(), JobsOptions{Leads: 300, EventsPerLead: 4, DuePercent: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Leads != 300 || rep.Events != 1200 || rep.Activation.N != 300 || rep.Seed.N != 1200 {
+		t.Errorf("report %+v", rep)
+	}
+	// 2% of 300 are made due; others may be due on their own by then.
+	if rep.DueLeads < 6 {
+		t.Errorf("the time job re-scored %d leads, want at least the 6 made due", rep.DueLeads)
+	}
+	var out strings.Builder
+	rep.WriteText(&out)
+	if !strings.Contains(out.String(), "activation: score every lead") {
+		t.Errorf("text report:\n%s", out.String())
+	}
+}

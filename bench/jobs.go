@@ -87,33 +87,51 @@ func timed(n int64, start time.Time) JobPhase {
 	return p
 }
 
+// openEmptyStore opens the benchmark's database: dsn, which must hold no
+// leads, or a SQLite file in a temporary directory that closing removes.
+func openEmptyStore(ctx context.Context, dsn string, logger *slog.Logger) (*sqlstore.Store, func() error, error) {
+	var dir string
+	if dsn == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "leadscore-bench-"); err != nil {
+			return nil, nil, err
+		}
+		dsn = filepath.Join(dir, "bench.db")
+	}
+	removeDir := func() error {
+		if dir == "" {
+			return nil
+		}
+		return os.RemoveAll(dir)
+	}
+	store, err := sqlstore.Open(ctx, dsn, sqlstore.Options{Logger: logger})
+	if err != nil {
+		return nil, nil, errors.Join(err, removeDir())
+	}
+	closeAll := func() error { return errors.Join(store.Close(), removeDir()) }
+	n, err := store.Workspace(leadscore.DefaultWorkspace).CountLeads(ctx)
+	if err == nil && n > 0 {
+		err = fmt.Errorf("the database already holds %d leads: the benchmark needs an empty one", n)
+	}
+	if err != nil {
+		return nil, nil, errors.Join(err, closeAll())
+	}
+	return store, closeAll, nil
+}
+
 // RunJobs stores leads and events straight into the database, activates
 // the example models (which scores every lead in the background, as any
 // activation of a new version does) and waits for the job, then marks a
 // share of the leads due and times one run of the time job over them.
 func RunJobs(ctx context.Context, opts JobsOptions) (rep *JobsReport, err error) {
 	opts = opts.withDefaults()
-	dsn := opts.DSN
-	if dsn == "" {
-		dir, err := os.MkdirTemp("", "leadscore-bench-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(dir)
-		dsn = filepath.Join(dir, "bench.db")
-	}
 	opts.Progress("opening the database")
-	store, err := sqlstore.Open(ctx, dsn, sqlstore.Options{Logger: opts.Logger})
+	store, closeStore, err := openEmptyStore(ctx, opts.DSN, opts.Logger)
 	if err != nil {
 		return nil, err
 	}
-	defer func() { err = errors.Join(err, store.Close()) }()
+	defer func() { err = errors.Join(err, closeStore()) }()
 	ws := store.Workspace(leadscore.DefaultWorkspace)
-	if n, err := ws.CountLeads(ctx); err != nil {
-		return nil, err
-	} else if n > 0 {
-		return nil, fmt.Errorf("the database already holds %d leads: the benchmark needs an empty one", n)
-	}
 	rep = &JobsReport{Dialect: store.Dialect(), GOMAXPROCS: runtime.GOMAXPROCS(0), Leads: opts.Leads,
 		Events: opts.Leads * opts.EventsPerLead, DueShare: opts.DuePercent}
 

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"runtime/pprof"
 
@@ -89,21 +90,8 @@ would, and times one run of the time job over them.`,
 		Example: "  leadscore bench jobs\n  leadscore bench jobs --leads 1000000",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			stop, err := startCPUProfile(cpuProf)
-			if err != nil {
-				return err
-			}
-			defer stop()
-			opts.Progress = func(phase string) { fmt.Fprintln(cmd.ErrOrStderr(), phase+"...") }
-			rep, err := bench.RunJobs(cmd.Context(), opts)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(cmd.OutOrStdout(), rep)
-			}
-			rep.WriteText(cmd.OutOrStdout())
-			return nil
+			opts.Progress = progressTo(cmd.ErrOrStderr())
+			return runBenchReport(cmd.OutOrStdout(), cpuProf, asJSON, func() (textReport, error) { return bench.RunJobs(cmd.Context(), opts) })
 		},
 	}
 	f := cmd.Flags()
@@ -115,6 +103,32 @@ would, and times one run of the time job over them.`,
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.StringVar(&cpuProf, "cpuprofile", "", "write a CPU profile of the run to this file (for go tool pprof)")
 	return cmd
+}
+
+// textReport is a benchmark report that prints itself for a person.
+type textReport interface{ WriteText(io.Writer) }
+
+func progressTo(w io.Writer) func(string) {
+	return func(phase string) { fmt.Fprintln(w, phase+"...") }
+}
+
+// runBenchReport runs a service benchmark under an optional CPU profile
+// and prints its report as text or JSON.
+func runBenchReport(stdout io.Writer, cpuProf string, asJSON bool, run func() (textReport, error)) error {
+	stop, err := startCPUProfile(cpuProf)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	rep, err := run()
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return printJSON(stdout, rep)
+	}
+	rep.WriteText(stdout)
+	return nil
 }
 
 // startCPUProfile starts a CPU profile into path, if one is given, and
@@ -154,21 +168,8 @@ with its explanation at --read-rate per second while events are ingested.`,
 		Example: "  leadscore bench ingest\n  leadscore bench ingest --db 'postgres://postgres@127.0.0.1/bench?sslmode=disable' --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			stop, err := startCPUProfile(cpuProf)
-			if err != nil {
-				return err
-			}
-			defer stop()
-			opts.Progress = func(phase string) { fmt.Fprintln(cmd.ErrOrStderr(), phase+"...") }
-			rep, err := bench.RunIngest(cmd.Context(), opts)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(cmd.OutOrStdout(), rep)
-			}
-			rep.WriteText(cmd.OutOrStdout())
-			return nil
+			opts.Progress = progressTo(cmd.ErrOrStderr())
+			return runBenchReport(cmd.OutOrStdout(), cpuProf, asJSON, func() (textReport, error) { return bench.RunIngest(cmd.Context(), opts) })
 		},
 	}
 	f := cmd.Flags()
