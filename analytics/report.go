@@ -148,13 +148,6 @@ func (a *Analysis) Report() *Report {
 	if r.Converted > 0 && r.Converted < r.WithOutcome {
 		r.AUC = learn.AUC(scores, y)
 		r.ROC = learn.ROC(scores, y, 101)
-		// The curve starts above every score; JSON has no infinity, and
-		// one point above the scale says the same.
-		for i := range r.ROC {
-			if math.IsInf(r.ROC[i].Threshold, 1) {
-				r.ROC[i].Threshold = spec.Scale.Max + 1
-			}
-		}
 	}
 	if r.WithOutcome > 0 {
 		r.Deciles = learn.QuantileBins(scores, y, 10)

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"testing"
 )
 
@@ -38,6 +39,9 @@ func TestROCMatchesAUC(t *testing.T) {
 	first, last := points[0], points[len(points)-1]
 	if first.FPR != 0 || first.TPR != 0 || last.FPR != 1 || last.TPR != 1 {
 		t.Fatalf("ROC ends at %+v and %+v", first, last)
+	}
+	if max := slices.Max(scores); !(first.Threshold > max) || math.IsInf(first.Threshold, 0) {
+		t.Errorf("the first threshold %v should be finite and above the highest score %v", first.Threshold, max)
 	}
 	// The trapezoid area under the full curve is the AUC.
 	var area float64

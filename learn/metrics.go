@@ -54,7 +54,9 @@ func orderBy(scores []float64, desc bool) []int {
 }
 
 // ROCPoint is one point of a ROC curve: treating scores ≥ Threshold as
-// positive gives these false and true positive rates.
+// positive gives these false and true positive rates. The first point's
+// threshold is just above the highest score (a finite number, so that
+// reports encode it as JSON).
 type ROCPoint struct {
 	Threshold float64 `json:"threshold"`
 	FPR       float64 `json:"fpr"`
@@ -74,7 +76,11 @@ func ROC(scores []float64, y []bool, maxPoints int) []ROCPoint {
 			neg++
 		}
 	}
-	points := []ROCPoint{{Threshold: math.Inf(1)}}
+	top := 0.0
+	if len(order) > 0 {
+		top = math.Nextafter(scores[order[0]], math.Inf(1))
+	}
+	points := []ROCPoint{{Threshold: top}}
 	var tp, fp int
 	for i := 0; i < len(order); {
 		j := i

@@ -250,13 +250,6 @@ func Train(ctx context.Context, t *Table, opt TrainOptions) (*Model, *Report, er
 		rep.LiftTop10 = liftAt(oof, t.Y, 0.10)
 		rep.LiftTop20 = liftAt(oof, t.Y, 0.20)
 		rep.ROC = learn.ROC(oof, t.Y, 100)
-		for i := range rep.ROC {
-			// The first point's threshold is above every score: for
-			// probabilities, 1 says the same and fits in JSON.
-			if math.IsInf(rep.ROC[i].Threshold, 0) {
-				rep.ROC[i].Threshold = math.Max(-1, math.Min(1, rep.ROC[i].Threshold))
-			}
-		}
 		rep.OutOfFold, rep.Y, rep.IDs = oof, t.Y, t.IDs
 	}
 
