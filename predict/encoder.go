@@ -10,9 +10,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/leadscore/leadscore"
 	"github.com/leadscore/leadscore/learn"
-	"github.com/leadscore/leadscore/quality"
 )
 
 // Level names of pooled and absent categories.
@@ -375,21 +373,6 @@ func (e *Encoder) encodeTable(t *Table, rows []int, cutoff int64) *learn.Matrix 
 	return x
 }
 
-// Encode writes the features of one lead as of asOf into row (of length
-// len(e.Columns)). events may be nil.
-func (e *Encoder) Encode(row []float64, l *leadscore.Lead, a *leadscore.Account, events []leadscore.Event, asOf int64, checker *quality.Checker) {
-	vals := make([]any, len(e.Inputs))
-	for k := range e.Inputs {
-		vals[k] = e.Inputs[k].src.value(l, a, checker)
-	}
-	var act *activity
-	if e.Activity || len(e.EventTypes) > 0 {
-		ac := activityOfSeq(slices.Values(eventPtrs(events)), e.eventIndex, asOf)
-		act = &ac
-	}
-	e.encodeValues(row, vals, act, asOf)
-}
-
 func (e *Encoder) encodeValues(row []float64, vals []any, act *activity, asOf int64) {
 	level := func(k int) int {
 		in := &e.Inputs[k]
@@ -434,12 +417,4 @@ func sourceByName(name, label string) (source, bool) {
 		return source{}, false
 	}
 	return source{Name: name, Label: label, key: key, acct: scope == "account"}, true
-}
-
-func eventPtrs(events []leadscore.Event) []*leadscore.Event {
-	out := make([]*leadscore.Event, len(events))
-	for i := range events {
-		out[i] = &events[i]
-	}
-	return out
 }

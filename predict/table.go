@@ -371,8 +371,7 @@ func (t *Table) keep(want func(i int) bool) {
 // ReadEvents aggregates the events of a JSON lines file into each row's
 // activity as of cutoff. Events at or after cutoff are never read into a
 // feature: they happened after the moment the model is meant to predict
-// from. With the table's outcome-at column, leads whose outcome came before
-// cutoff are then left out, as their outcome was already known.
+// from.
 func (t *Table) ReadEvents(ctx context.Context, path string, cutoff time.Time) error {
 	if t.ids == nil {
 		return errors.New("predict: events must be read before rows are left out")
@@ -446,22 +445,31 @@ func (t *Table) ReadEvents(ctx context.Context, path string, cutoff time.Time) e
 		}
 		t.Activity[row].add(k, e.At.Unix(), cut)
 	}
-	if t.outcomeAt != nil {
-		before := 0
-		t.keep(func(i int) bool {
-			if !t.Y[i] || strings.TrimSpace(t.outcomeAt[i]) == "" {
-				return true
-			}
-			at, err := ingest.ParseTime(t.outcomeAt[i])
-			if err == nil && at.Unix() < cut {
-				before++
-				return false
-			}
-			return true
-		})
-		t.Stats.DecidedBeforeCut = before
-	}
 	return nil
+}
+
+// LeaveOutDecided leaves out the converted leads whose outcome time (the
+// OutcomeAt column) is before cutoff: their outcome was already known when
+// the features were taken. Read events first: afterwards rows can no
+// longer be matched to events.
+func (t *Table) LeaveOutDecided(cutoff time.Time) {
+	if t.outcomeAt == nil {
+		return
+	}
+	cut := cutoff.Unix()
+	before := 0
+	t.keep(func(i int) bool {
+		if !t.Y[i] || strings.TrimSpace(t.outcomeAt[i]) == "" {
+			return true
+		}
+		at, err := ingest.ParseTime(t.outcomeAt[i])
+		if err == nil && at.Unix() < cut {
+			before++
+			return false
+		}
+		return true
+	})
+	t.Stats.DecidedBeforeCut = before
 }
 
 // maxEventTypes bounds the event types that become features; a stream with

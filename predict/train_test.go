@@ -372,3 +372,20 @@ func TestReadLeadsKeepsGoodRows(t *testing.T) {
 		t.Errorf("unknown target: %v", err)
 	}
 }
+
+func TestLeaveOutDecided(t *testing.T) {
+	in := "id,converted,converted_at\n1,yes,2026-09-01\n2,yes,2026-10-05\n3,no,\n4,yes,\n"
+	tab, err := readLeads(context.Background(), strings.NewReader(in), "leads.csv", ReadOptions{Target: "converted", OutcomeAt: "converted_at"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range tab.Sources {
+		if s.Name == "lead.converted_at" {
+			t.Error("the outcome-time column became a candidate feature")
+		}
+	}
+	tab.LeaveOutDecided(cutoff)
+	if got := strings.Join(tab.IDs, ","); got != "2,3,4" || tab.Stats.DecidedBeforeCut != 1 || tab.Stats.Converted != 2 {
+		t.Errorf("kept %s, stats %+v", got, tab.Stats)
+	}
+}

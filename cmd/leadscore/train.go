@@ -138,6 +138,7 @@ type ruleComparison struct {
 	Leads      int     `json:"leads"`
 	RuleAUC    float64 `json:"rule_auc"`
 	PredictAUC float64 `json:"predictive_auc"`
+	Error      string  `json:"error,omitempty"`
 }
 
 type challenge struct {
@@ -207,6 +208,9 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) erro
 			return trainFailure(err)
 		}
 	}
+	if !asOf.IsZero() {
+		tab.LeaveOutDecided(asOf)
+	}
 	hash, err := hashFiles(f.leads, f.events)
 	if err != nil {
 		return trainFailure(err)
@@ -231,7 +235,9 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) erro
 	if f.ruleModel != "" {
 		cmp, err := compareRules(ctx, f, rep, asOf)
 		if err != nil {
-			return trainFailure(err)
+			// The model is still worth writing; the comparison says why it
+			// is missing.
+			cmp = &ruleComparison{Model: f.ruleModel, Error: err.Error()}
 		}
 		res.Rules = cmp
 	}
@@ -401,7 +407,20 @@ func compareRules(ctx context.Context, f *trainFlags, rep *predict.Report, asOf 
 		predScores = append(predScores, rep.OutOfFold[row])
 		ys = append(ys, rep.Y[row])
 	}
+	if !bothOutcomes(ys) {
+		return nil, leadscore.Errorf(leadscore.CodeInvalid, "--model: the rule model scored %d of the leads, too few with both outcomes to compare (a lead file needs IDs or emails for it)", len(ys))
+	}
 	return &ruleComparison{Model: name, Leads: len(ys), RuleAUC: learn.AUC(ruleScores, ys), PredictAUC: learn.AUC(predScores, ys)}, nil
+}
+
+func bothOutcomes(ys []bool) bool {
+	pos := 0
+	for _, y := range ys {
+		if y {
+			pos++
+		}
+	}
+	return pos > 0 && pos < len(ys)
 }
 
 func printTrainReport(w io.Writer, f *trainFlags, res *trainResult) {
@@ -431,7 +450,10 @@ func printTrainReport(w io.Writer, f *trainFlags, res *trainResult) {
 		p("  training time per fold: %s s\n", joinFloats(cv.FoldSeconds, "%.2f"))
 		p("  lift: top 10%% %.2fx, top 20%% %.2fx; log loss %.4f, Brier %.4f\n", rep.LiftTop10, rep.LiftTop20, cv.LogLoss, cv.Brier)
 	}
-	if res.Rules != nil {
+	switch {
+	case res.Rules != nil && res.Rules.Error != "":
+		p("  rule model %s: no comparison (%s)\n", res.Rules.Model, res.Rules.Error)
+	case res.Rules != nil:
 		p("  rule model %s on the same %d leads: AUC %.4f (predictive %.4f)\n", res.Rules.Model, res.Rules.Leads, res.Rules.RuleAUC, res.Rules.PredictAUC)
 	}
 	if len(rep.Calibration) > 0 {

@@ -55,7 +55,7 @@ var trainReportHTML = template.Must(template.New("report").Funcs(template.FuncMa
 {{with .Res.CV}}<p>Cross-validated AUC {{f4 .Mean}} ± {{f4 .Std}} over {{.Folds}} stratified folds. Lift: top 10% {{printf "%.2f" $.Res.LiftTop10}}×, top 20% {{printf "%.2f" $.Res.LiftTop20}}×.</p>{{end}}
 {{if not .Res.Activatable}}<p class="leak">Not activatable: {{range .Res.NotActivatable}}{{.}} {{end}}</p>{{end}}
 {{with .Res.Challenge}}<p>Challenger: {{.Reason}}.</p>{{end}}
-{{with .Res.Rules}}<p>Rule model {{.Model}} on the same {{.Leads}} leads: AUC {{f4 .RuleAUC}} (predictive {{f4 .PredictAUC}}).</p>{{end}}
+{{with .Res.Rules}}{{if .Error}}<p>Rule model {{.Model}}: no comparison ({{.Error}}).</p>{{else}}<p>Rule model {{.Model}} on the same {{.Leads}} leads: AUC {{f4 .RuleAUC}} (predictive {{f4 .PredictAUC}}).</p>{{end}}{{end}}
 <div class="charts">{{range .Charts}}{{.SVG}}{{end}}</div>
 <h2>Calibration by decile</h2><table><tr><th>predicted</th><th>observed</th><th>leads</th></tr>
 {{range .Res.Calibration}}<tr><td>{{pct .MeanPredicted}}</td><td>{{pct .Observed}}</td><td>{{.Count}}</td></tr>{{end}}</table>
