@@ -233,7 +233,7 @@ func (s *Service) setFor(ctx context.Context, model, version string) (*scoring.S
 			specs = append(specs, v.Spec)
 		}
 	}
-	return scoring.CompileSet(specs, scoring.Options{Checker: s.check})
+	return scoring.CompileSet(specs, s.scoringOptions())
 }
 
 func (s *Service) ListLeads(ctx context.Context, f leadscore.LeadFilter) ([]leadscore.LeadRow, string, error) {

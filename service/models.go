@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -60,11 +61,36 @@ func (s *Service) compileActive(actives []leadscore.ModelVersion) (*scoring.Set,
 		}
 		window = max(window, w)
 	}
-	set, err := scoring.CompileSet(specs, scoring.Options{Checker: s.check})
+	set, err := scoring.CompileSet(specs, s.scoringOptions())
 	if err != nil {
 		return nil, 0, err
 	}
 	return set, window, nil
+}
+
+// scoringOptions are the options every model set of the service is
+// compiled with.
+func (s *Service) scoringOptions() scoring.Options {
+	return scoring.Options{Checker: s.check, LoadPredictor: s.cfg.LoadPredictor}
+}
+
+// predictiveVersion makes a predictive model's version name its trained
+// artefact too: the same YAML over a retrained artefact scores
+// differently, so it must be another version. A bad or missing artefact
+// is refused here, at upload, rather than at activation.
+func (s *Service) predictiveVersion(spec *leadscore.ModelSpec, version string) (string, error) {
+	if spec.Kind != leadscore.KindPredictive {
+		return version, nil
+	}
+	if s.cfg.LoadPredictor == nil {
+		return "", leadscore.Invalid("artifact", "this server cannot load predictive models")
+	}
+	p, err := s.cfg.LoadPredictor(spec.Artifact)
+	if err != nil {
+		return "", leadscore.Invalid("artifact", "%s: %v", spec.Artifact, err)
+	}
+	sum := sha256.Sum256([]byte(version + "\x00" + p.Version()))
+	return hex.EncodeToString(sum[:])[:len(version)], nil
 }
 
 // UploadModel validates a model file and stores each of its models as a
@@ -86,7 +112,11 @@ func (s *Service) UploadModel(ctx context.Context, filename string, source []byt
 	}
 	now := s.now().UTC()
 	for i, spec := range res.Specs {
-		out.Versions = append(out.Versions, leadscore.ModelVersion{Name: spec.Name, Version: res.Sources[i].Version,
+		version, err := s.predictiveVersion(spec, res.Sources[i].Version)
+		if err != nil {
+			return out, err
+		}
+		out.Versions = append(out.Versions, leadscore.ModelVersion{Name: spec.Name, Version: version,
 			Source: string(source), Spec: spec, CreatedAt: now, CreatedBy: by})
 	}
 	err := s.write(ctx, func(ctx context.Context, b *batch) error {

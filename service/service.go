@@ -31,7 +31,10 @@ type Config struct {
 	// Clock is the only source of "now"; tests pass a fake one.
 	Clock   func() time.Time
 	Checker *quality.Checker
-	Logger  *slog.Logger
+	// LoadPredictor loads the trained artefact of a predictive model
+	// (predict.LoadPredictor); without it, predictive models are refused.
+	LoadPredictor func(artifact string) (scoring.Predictor, error)
+	Logger        *slog.Logger
 	// MaxBatch bounds the messages committed in one transaction (default
 	// 5000). CacheSize bounds the lead states kept in memory (default
 	// 20000). DueInterval is how often leads whose score changes with time

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"iter"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/leadscore/leadscore"
 	"github.com/leadscore/leadscore/examples"
+	"github.com/leadscore/leadscore/scoring"
 	"github.com/leadscore/leadscore/sqlstore"
 )
 
@@ -530,5 +532,80 @@ func TestInterruptedActivationResumesAfterRestart(t *testing.T) {
 		if v := f.score(id, "b2b-saas").Version; v != old {
 			t.Errorf("lead %s before the cursor was re-scored again (version %s)", id, v)
 		}
+	}
+}
+
+// countingPredictor predicts from the number of events a lead has, so that
+// a test sees a predictive score move on ingest.
+type countingPredictor struct{ version string }
+
+func (p countingPredictor) Version() string { return p.version }
+
+func (countingPredictor) Predict(_ *leadscore.Lead, _ *leadscore.Account, events iter.Seq[*leadscore.Event], _ time.Time) scoring.Prediction {
+	n := 0
+	for range events {
+		n++
+	}
+	prob := min(0.9, 0.1+0.2*float64(n))
+	return scoring.Prediction{Probability: prob, Base: 0.1,
+		Factors: []scoring.PredictionFactor{{Name: "events", Text: fmt.Sprintf("%d events", n), Effect: float64(n)}}}
+}
+
+// TestPredictiveModelScoresOnIngest: a predictive model uploaded to the
+// service loads its artefact, gets a version that names the artefact too,
+// and scores leads as their events arrive.
+func TestPredictiveModelScoresOnIngest(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "ls.db"), sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	artefactVersion := "trained-1"
+	load := func(path string) (scoring.Predictor, error) {
+		if path != "/models/learned.json" {
+			return nil, fmt.Errorf("no such artefact")
+		}
+		return countingPredictor{version: artefactVersion}, nil
+	}
+	c := &clock{t: start}
+	svc, err := New(Config{Store: st, Clock: c.Now, DueInterval: time.Hour, LoadPredictor: load})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close() })
+	f := &fixture{t: t, svc: svc, clock: c, store: st}
+
+	src := []byte("name: learned\nkind: predictive\nartifact: /models/learned.json\nbands: {hot: 50, warm: 20}\n")
+	up, err := svc.UploadModel(ctx, "learned.yaml", src, "test")
+	if err != nil {
+		t.Fatalf("upload: %v %+v", err, up)
+	}
+	first := up.Versions[0].Version
+	f.activate("learned", first)
+	f.ingest(identify("p1", "u1", map[string]any{"email": "ana@acme-corp.com"}),
+		track("p2", "u1", "page.viewed", nil), track("p3", "u1", "demo.requested", nil))
+	sc := f.score("u1", "learned")
+	if sc.Score != 50 || sc.Band != "hot" || sc.Evaluation == nil {
+		t.Fatalf("predictive score after two events: %+v", sc)
+	}
+
+	// The same file over a retrained artefact is another version.
+	artefactVersion = "trained-2"
+	again, err := svc.UploadModel(ctx, "learned.yaml", src, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Versions[0].Version == first {
+		t.Errorf("a retrained artefact kept the version %s", first)
+	}
+	// A missing artefact is refused at upload, naming the field.
+	bad := []byte("name: other\nkind: predictive\nartifact: /models/missing.json\n")
+	if _, err := svc.UploadModel(ctx, "other.yaml", bad, "test"); leadscore.CodeOf(err) != leadscore.CodeInvalid ||
+		!strings.Contains(err.Error(), "artifact") {
+		t.Errorf("a missing artefact: %v", err)
 	}
 }

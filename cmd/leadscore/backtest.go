@@ -8,6 +8,7 @@ import (
 	"github.com/leadscore/leadscore/analytics"
 	"github.com/leadscore/leadscore/ingest"
 	"github.com/leadscore/leadscore/modelfile"
+	"github.com/leadscore/leadscore/predict"
 	"github.com/leadscore/leadscore/quality"
 	"github.com/leadscore/leadscore/scoring"
 	"github.com/spf13/cobra"
@@ -111,7 +112,7 @@ func runBacktest(ctx context.Context, f *backtestFlags, stdout, stderr io.Writer
 		specs = append(specs, cur)
 		opt.Against = cur.Name
 	}
-	set, err := scoring.CompileSet(specs, scoring.Options{Checker: checker})
+	set, err := scoring.CompileSet(specs, scoring.Options{Checker: checker, LoadPredictor: predict.LoadPredictor})
 	if err != nil {
 		return f.usage("%v", err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/leadscore/leadscore"
 	"github.com/leadscore/leadscore/modelfile"
+	"github.com/leadscore/leadscore/predict"
 	"github.com/leadscore/leadscore/scoring"
 	"github.com/spf13/cobra"
 )
@@ -258,7 +259,7 @@ func runModelTest(out io.Writer, paths []string, f *modelTestFlags) error {
 	if len(files) == 0 {
 		return exitError{code: 1, msg: fmt.Sprintf("no fixture files: write %s next to the model, or pass --tests", modelfile.TestFileName(filepath.Base(paths[0])))}
 	}
-	set, err := r.Compile(scoring.Options{})
+	set, err := r.Compile(scoring.Options{LoadPredictor: predict.LoadPredictor})
 	if err != nil {
 		return err
 	}
@@ -361,7 +362,7 @@ func runModelShow(out, errOut io.Writer, paths []string, model string) error {
 		}
 		return exitError{code: 1}
 	}
-	set, err := r.Compile(scoring.Options{})
+	set, err := r.Compile(scoring.Options{LoadPredictor: predict.LoadPredictor})
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/leadscore/leadscore/analytics"
 	"github.com/leadscore/leadscore/ingest"
 	"github.com/leadscore/leadscore/modelfile"
+	"github.com/leadscore/leadscore/predict"
 	"github.com/leadscore/leadscore/quality"
 	"github.com/leadscore/leadscore/scoring"
 	"github.com/spf13/cobra"
@@ -137,7 +138,7 @@ func (f *outcomeFlags) loadModels(paths []string, checker *quality.Checker, stde
 	if res.HasErrors() {
 		return nil, nil, f.usage("the model has errors (see above)")
 	}
-	set, err := res.Compile(scoring.Options{Checker: checker})
+	set, err := res.Compile(scoring.Options{Checker: checker, LoadPredictor: predict.LoadPredictor})
 	if err != nil {
 		return nil, nil, f.usage("%v", err)
 	}
@@ -217,6 +218,7 @@ type reportFlags struct {
 
 func newReportCmd() *cobra.Command {
 	f := reportFlags{outcomeFlags: outcomeFlags{verb: "report"}}
+	var remote serverReportFlags
 	cmd := &cobra.Command{
 		Use:   "report --model model.yaml --leads leads.csv [--events events.jsonl] [--html report.html] [--json]",
 		Short: "Calibration report: how well a model's scores match outcomes",
@@ -229,15 +231,24 @@ high-scoring leads that did not, each with its explanation.
 
 It prints a summary, or JSON with --json; --html writes a self-contained page
 with charts (no scripts, no external files) and --charts writes the charts as
-SVG files into a directory.`,
+SVG files into a directory.
+
+With --server URL and --key KEY (or $LEADSCORE_SERVER and $LEADSCORE_KEY) and
+no --leads, the report is of a running server's stored leads and the outcomes
+sales recorded there; --model then names the model on the server.`,
 		Example: `  leadscore report --model model.yaml --leads leads.csv --events events.jsonl --as-of 2026-11-01 --html report.html
+  leadscore report --server http://localhost:8080 --key ls_read_... --model b2b-saas --lost-after 90d --html report.html
   leadscore report --model bank.yaml --leads bank-full.csv --outcome-column y --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if remote.wanted(cmd, &f) {
+				return runServerReport(cmd.Context(), &f, &remote, cmd.OutOrStdout())
+			}
 			return runReport(cmd.Context(), &f, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f.register(cmd, true)
+	remote.register(cmd)
 	cmd.Flags().StringVar(&f.html, "html", "", "write the report as a self-contained HTML page to this file")
 	cmd.Flags().StringVar(&f.charts, "charts", "", "write the charts as SVG files into this directory")
 	return cmd

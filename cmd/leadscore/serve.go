@@ -24,6 +24,7 @@ import (
 	"github.com/leadscore/leadscore/automation"
 	"github.com/leadscore/leadscore/httpapi"
 	"github.com/leadscore/leadscore/modelfile"
+	"github.com/leadscore/leadscore/predict"
 	"github.com/leadscore/leadscore/quality"
 	"github.com/leadscore/leadscore/service"
 	"github.com/leadscore/leadscore/sqlstore"
@@ -186,6 +187,7 @@ func openInstance(ctx context.Context, cfg *config, log *slog.Logger) (*instance
 		Store: store, Clock: time.Now, Checker: quality.NewChecker(), Logger: log, Metrics: metrics,
 		MaxBatch: cfg.MaxBatch, CacheSize: cfg.CacheSize, DueInterval: cfg.DueInterval,
 		PublicURL: cfg.PublicURL, DeliveryWorkers: cfg.WebhookWorkers, Retry: retry, Qualify: qualify,
+		LoadPredictor: predict.LoadPredictor,
 	})
 	if err != nil {
 		store.Close()
