@@ -301,6 +301,9 @@ type BulkReader interface {
 	EventsOf(ctx context.Context, leadIDs []string) (map[string][]StoredEvent, error)
 	// ScoresOf returns the current scores of many leads.
 	ScoresOf(ctx context.Context, leadIDs []string) (map[string][]ScoreRecord, error)
+	// ScoreSummariesOf is ScoresOf without the evaluations, for a caller
+	// that compares scores and need not read (and decode) explanations.
+	ScoreSummariesOf(ctx context.Context, leadIDs []string) (map[string][]ScoreRecord, error)
 }
 
 // BulkTx writes many rows in as few statements as the database allows,

@@ -834,7 +834,7 @@ func (s *Service) states(ctx context.Context, b *batch, ids []string) (map[strin
 		}
 	}
 	if len(needScores) > 0 {
-		scores, err := b.bulk.ScoresOf(ctx, needScores)
+		scores, err := b.bulk.ScoreSummariesOf(ctx, needScores)
 		if err != nil {
 			return nil, err
 		}

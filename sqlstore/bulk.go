@@ -188,7 +188,7 @@ func newBulkSelect(d *dialect, q string, fixed int) bulkStmt {
 // bulkQueries are a dialect's bulk statements.
 type bulkQueries struct {
 	insertEvents, putScores, appendLedger, upsertLeadsKeep, upsertLeadsNew, addAliases bulkStmt
-	leadsByID, aliasesOf, eventsOf, scoresOf, eventSeqs                                bulkStmt
+	leadsByID, aliasesOf, eventsOf, scoresOf, summariesOf, eventSeqs                   bulkStmt
 }
 
 func newBulkQueries(d *dialect) *bulkQueries {
@@ -229,6 +229,8 @@ func newBulkQueries(d *dialect) *bulkQueries {
 			ORDER BY e.lead_id, e.at, e.seq`, 1),
 		scoresOf: newBulkSelect(d, `SELECT `+scoreCols+`, s.evaluation, s.evaluation_z FROM scores s
 			WHERE s.workspace_id = ? AND s.lead_id {keys} ORDER BY s.lead_id, s.model`, 1),
+		summariesOf: newBulkSelect(d, `SELECT `+scoreCols+` FROM scores s
+			WHERE s.workspace_id = ? AND s.lead_id {keys} ORDER BY s.lead_id, s.model`, 1),
 		// By source, so that the unique index (workspace_id, source,
 		// message_id) finds each key: a call's events have few sources.
 		eventSeqs: newBulkSelect(d, `SELECT message_id, seq FROM events
@@ -241,7 +243,7 @@ func newBulkQueries(d *dialect) *bulkQueries {
 func (b *bulkQueries) queries() []string {
 	var qs []string
 	for _, s := range []*bulkStmt{&b.insertEvents, &b.putScores, &b.appendLedger, &b.upsertLeadsKeep,
-		&b.upsertLeadsNew, &b.addAliases, &b.leadsByID, &b.aliasesOf, &b.eventsOf, &b.scoresOf, &b.eventSeqs} {
+		&b.upsertLeadsNew, &b.addAliases, &b.leadsByID, &b.aliasesOf, &b.eventsOf, &b.scoresOf, &b.summariesOf, &b.eventSeqs} {
 		qs = append(qs, s.texts...)
 	}
 	return qs
@@ -494,14 +496,27 @@ func (rd *reader) EventsOf(ctx context.Context, leadIDs []string) (map[string][]
 // model order with their evaluations, as Scores returns them. Leads
 // without scores are absent.
 func (rd *reader) ScoresOf(ctx context.Context, leadIDs []string) (map[string][]leadscore.ScoreRecord, error) {
+	return rd.scoresOf(ctx, leadIDs, true)
+}
+
+// ScoreSummariesOf is ScoresOf with every Evaluation nil: the evaluation
+// columns are not even read.
+func (rd *reader) ScoreSummariesOf(ctx context.Context, leadIDs []string) (map[string][]leadscore.ScoreRecord, error) {
+	return rd.scoresOf(ctx, leadIDs, false)
+}
+
+func (rd *reader) scoresOf(ctx context.Context, leadIDs []string, withEvaluations bool) (map[string][]leadscore.ScoreRecord, error) {
 	keys, err := keyList("lead_ids", leadIDs)
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[string][]leadscore.ScoreRecord, len(keys))
-	var codec evaluationCodec
-	err = rd.bulkRead(ctx, &rd.r.d.bulk.scoresOf, []any{rd.ws}, keys, func(r *sql.Rows) error {
-		s, err := scanScore(r, &codec)
+	stmt, codec := &rd.r.d.bulk.summariesOf, (*evaluationCodec)(nil)
+	if withEvaluations {
+		stmt, codec = &rd.r.d.bulk.scoresOf, &evaluationCodec{}
+	}
+	err = rd.bulkRead(ctx, stmt, []any{rd.ws}, keys, func(r *sql.Rows) error {
+		s, err := scanScore(r, codec)
 		out[s.LeadID] = append(out[s.LeadID], s)
 		return err
 	})

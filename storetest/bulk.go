@@ -492,6 +492,13 @@ func testBulkReaders(t *testing.T, s leadscore.Store) {
 			wantScores[id] = must[[]leadscore.ScoreRecord](t, "Scores")(r.Scores(ctx, id))
 		}
 		sameJSON(t, name+": ScoresOf", scores, wantScores)
+		summaries := must[map[string][]leadscore.ScoreRecord](t, "ScoreSummariesOf")(b.ScoreSummariesOf(ctx, ids))
+		for id := range wantScores {
+			for i := range wantScores[id] {
+				wantScores[id][i].Evaluation = nil
+			}
+		}
+		sameJSON(t, name+": ScoreSummariesOf", summaries, wantScores)
 		if len(scores["u1"]) != 2 || scores["u1"][0].Model != "b2b" || scores["u1"][1].Evaluation == nil {
 			t.Errorf("%s: u1's scores are not every model in model order with evaluations: %+v", name, scores["u1"])
 		}
