@@ -48,11 +48,15 @@ func runBrowserCheck(t *testing.T, script string, env ...string) string {
 }
 
 // TestBrowserHarness proves the harness can fail: a page with a deliberate
-// script error must be reported, a clean page must not.
+// script error must be reported, and an inaccessible page must fail the
+// accessibility check; a clean page must pass both.
 func TestBrowserHarness(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, `<!doctype html><title>ok</title><h1>ready</h1>`)
+		fmt.Fprint(w, `<!doctype html><html lang="en"><title>ok</title><main><h1>ready</h1></main></html>`)
+	})
+	mux.HandleFunc("/inaccessible", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><html lang="en"><title>bad</title><main><a href="/ok"><img src="/favicon.ico"></a></main></html>`)
 	})
 	// Chromium asks every site for a favicon; a 404 would be a console error.
 	mux.HandleFunc("/favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })

@@ -34,3 +34,16 @@ export async function screenshot(page, name) {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+// seriousA11yViolations runs axe-core on the page as it is now and returns
+// the violations of impact serious or critical, each as one line naming
+// the rule and the elements, for an assertion that there are none. The
+// page must come from browser.newContext(), not browser.newPage(): axe
+// opens a page of its own in the same context.
+export async function seriousA11yViolations(page) {
+  const { default: AxeBuilder } = await import('@axe-core/playwright');
+  const result = await new AxeBuilder({ page }).analyze();
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`);
+}

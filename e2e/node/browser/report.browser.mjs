@@ -1,11 +1,12 @@
 // Opens a calibration report written by `leadscore report --html` with
 // JavaScript disabled (the page has none and must not need any) and
 // checks that its charts render: four SVG charts with a real size, bars
-// and curves inside, and no console or page errors.
+// and curves inside, and no console or page errors; then runs axe-core
+// on it for serious accessibility violations.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launch, watch, screenshot, artifactsDir } from './lib.mjs';
+import { launch, watch, screenshot, artifactsDir, seriousA11yViolations } from './lib.mjs';
 
 const url = process.env.LEADSCORE_URL;
 
@@ -36,6 +37,18 @@ test('the calibration report renders its charts without JavaScript', async () =>
     await screenshot(page, 'report');
     await page.locator('.charts').screenshot({ path: join(artifactsDir, 'report-charts.png') });
     assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('the calibration report has no serious accessibility violations', async () => {
+  const browser = await launch();
+  try {
+    // axe runs as a script, so this context allows JavaScript.
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(url);
+    assert.deepEqual(await seriousA11yViolations(page), []);
   } finally {
     await browser.close();
   }
