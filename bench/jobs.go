@@ -160,6 +160,9 @@ func RunJobs(ctx context.Context, opts JobsOptions) (rep *JobsReport, err error)
 	if err := activateAndWait(ctx, svc); err != nil {
 		return nil, err
 	}
+	// Re-scoring an account's people again when the job changed what the
+	// service knows of the account is part of the activation's work.
+	svc.Settle()
 	rep.Activation = timed(int64(opts.Leads), start)
 
 	// The time job finds due leads by their scores' next change. Mark a

@@ -31,6 +31,9 @@ type batch struct {
 	// activeChanged holds accounts whose number of active people this
 	// batch changed, with the new number.
 	activeChanged map[string]int
+	// rescoringAll says the batch holds a page of a job that re-scores
+	// every lead (a model activation).
+	rescoringAll bool
 
 	// Writes of ordinary events are gathered and flushed in bulk, because
 	// on a networked database every statement is a round trip. Reads in the

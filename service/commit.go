@@ -153,6 +153,7 @@ func (s *Service) commitGroup(group []*request) {
 					b.touch(id, r.cause, r.ref)
 				}
 				if r.progress != nil {
+					b.rescoringAll = true
 					err = tx.PutJob(ctx, r.progress)
 				}
 			case reqFunc:
@@ -213,8 +214,11 @@ func isUserError(err error) bool {
 func (s *Service) followUp(b *batch) {
 	for a, n := range b.activeChanged {
 		// An account not seen since start re-scores once when others are
-		// active too: their scores may predate a restart.
-		if _, seen := s.activeCount[a]; seen || n > 1 {
+		// active too: their scores may predate a restart. Not while a job
+		// re-scores every lead: it reaches the account's other people
+		// itself, with the same count.
+		_, seen := s.activeCount[a]
+		if seen || (n > 1 && !b.rescoringAll) {
 			b.accountsChanged[a] = true
 		}
 		s.activeCount[a] = n
