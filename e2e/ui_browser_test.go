@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -87,11 +88,74 @@ func TestWebUIServed(t *testing.T) {
 	}
 }
 
+// recordOutcomes records won or lost on the 150 highest-scoring leads
+// through the API (one in three won), so that the reports have outcomes.
+func recordOutcomes(t *testing.T, srv *server) {
+	t.Helper()
+	ctx := context.Background()
+	c := srv.client()
+	rows, _, err := c.ListLeads(ctx, leadscore.LeadFilter{Model: "b2b-saas", Limit: 150})
+	if err != nil || len(rows) < 50 {
+		t.Fatalf("leads for outcomes: %d, %v", len(rows), err)
+	}
+	for i, r := range rows {
+		res := leadscore.OutcomeLost
+		if i%3 == 0 {
+			res = leadscore.OutcomeWon
+		}
+		if _, err := c.RecordOutcome(ctx, leadscore.Outcome{LeadID: r.Lead.ID, Result: res}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// uploadDraft stores a version of the example model with a lower MQL
+// threshold, not activated, and returns its version.
+func uploadDraft(t *testing.T, srv *server) string {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join(repoRoot, "examples", "b2b-saas.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	draft := strings.Replace(string(src), "qualify: {mql: 70}", "qualify: {mql: 50}", 1)
+	if draft == string(src) {
+		t.Fatal("the example model has no qualify: {mql: 70} to change")
+	}
+	up, err := srv.client().UploadModel(context.Background(), "b2b-saas.yaml", []byte(draft))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range up.Versions {
+		if v.Name == "b2b-saas" {
+			return v.Version
+		}
+	}
+	t.Fatalf("no b2b-saas version in %+v", up.Versions)
+	return ""
+}
+
 // TestWebUIBrowser drives the UI in headless Chromium.
 func TestWebUIBrowser(t *testing.T) {
 	srv, top := uiServer(t)
+	recordOutcomes(t, srv)
+	draft := uploadDraft(t, srv)
+
+	// The report verb on the server's stored outcomes.
+	stdout, stderr, err := run(t, "report", "--server", srv.URL, "--key", srv.AdminKey, "--model", "b2b-saas", "--json")
+	if err != nil || !strings.Contains(stdout, `"with_outcome": 150`) {
+		t.Errorf("report --server: %v\n%s\n%.1500s", err, stderr, stdout)
+	}
+	page := filepath.Join(t.TempDir(), "report.html")
+	stdout, stderr, err = run(t, "report", "--server", srv.URL, "--key", srv.AdminKey, "--model", "b2b-saas", "--html", page)
+	if err != nil || !strings.Contains(stdout, "ROC AUC") {
+		t.Errorf("report --server --html: %v\n%s\n%s", err, stderr, stdout)
+	}
+	if b, err := os.ReadFile(page); err != nil || !strings.Contains(string(b), "<svg") {
+		t.Errorf("the HTML report: %v", err)
+	}
+
 	out := runBrowserCheck(t, "ui.browser.mjs", "LEADSCORE_URL="+srv.URL, "LEADSCORE_UI_EMAIL=admin@example.com",
-		"LEADSCORE_UI_PASSWORD=browser-check-password", "LEADSCORE_UI_LEAD="+top)
+		"LEADSCORE_UI_PASSWORD=browser-check-password", "LEADSCORE_UI_LEAD="+top, "LEADSCORE_UI_DRAFT="+draft)
 	if !strings.Contains(out, "fail 0") {
 		t.Errorf("browser check output:\n%s", out)
 	}

@@ -233,6 +233,9 @@ func buildOpenAPI() []byte {
 	for _, t := range automationSchemas() {
 		gen.of(reflect.TypeOf(t))
 	}
+	for _, t := range analyticsSchemas() {
+		gen.of(reflect.TypeOf(t))
+	}
 	// Request bodies get their own variants without required fields: a
 	// lead sent with only an email is valid input even though a lead read
 	// back always has an id.
@@ -246,7 +249,7 @@ func buildOpenAPI() []byte {
 	}
 
 	paths := obj{}
-	for _, op := range append(apiOps(), automationOps()...) {
+	for _, op := range append(append(apiOps(), automationOps()...), analyticsOps()...) {
 		item, _ := paths[op.path].(obj)
 		if item == nil {
 			item = obj{}
@@ -275,6 +278,7 @@ func buildOpenAPI() []byte {
 			obj{"name": "leads"}, obj{"name": "accounts"}, obj{"name": "models"}, obj{"name": "keys"},
 			obj{"name": "automation", "description": "Lifecycle stages, sales actions, outcomes, routing and owners"},
 			obj{"name": "webhooks", "description": "Subscriptions, deliveries and replays"}, obj{"name": "operations"},
+			obj{"name": "reports", "description": "Models measured against recorded outcomes; impact previews"},
 		},
 		"paths": paths,
 		"components": obj{

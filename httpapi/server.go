@@ -101,7 +101,7 @@ func NewServer(cfg Config) http.Handler {
 		mux:     http.NewServeMux(),
 		promh:   promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{Registry: cfg.Registry}),
 	}
-	s.routes = append(s.routeTable(), s.automationRoutes()...)
+	s.routes = append(append(s.routeTable(), s.automationRoutes()...), s.analyticsRoutes()...)
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.pattern(), s.wrap(rt))
 	}

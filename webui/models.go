@@ -48,6 +48,11 @@ type modelData struct {
 	Versions []leadscore.ModelVersion // newest first
 	Shown    *leadscore.ModelVersion
 	Warnings []leadscore.Diagnostic
+	// Active is the active version ("" when none). A shown version that is
+	// not active can be previewed against it before it is activated.
+	Active     string
+	CanPreview bool
+	Preview    *previewData
 }
 
 func (u *UI) modelPage(w http.ResponseWriter, rq *request) error {
@@ -72,6 +77,17 @@ func (u *UI) modelPage(w http.ResponseWriter, rq *request) error {
 	}
 	if d.Shown == nil {
 		d.Shown = &d.Versions[0]
+	}
+	for _, v := range d.Versions {
+		if v.Active {
+			d.Active = v.Version
+		}
+	}
+	d.CanPreview = d.Active != "" && !d.Shown.Active
+	if d.CanPreview && rq.URL.Query().Get("preview") != "" {
+		if d.Preview, err = u.preview(rq, name, d.Shown.Version); err != nil {
+			return err
+		}
 	}
 	// The linter's warnings beside the model: the validator on its source.
 	diags, err := u.svc.ValidateModel(rq.Context(), name+".yaml", []byte(d.Shown.Source))

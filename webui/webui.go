@@ -165,6 +165,8 @@ func (u *UI) routes() {
 	u.mux.Handle("POST /models/validate", u.page(permEditModels, u.validateModel))
 	u.mux.Handle("POST /models/{name}/versions/{version}/activate", u.page(permEditModels, u.activateModel))
 	u.mux.Handle("GET /jobs/{id}", u.page(permModels, u.jobPage))
+	u.mux.Handle("GET /reports", u.page(permModels, u.reportsPage))
+	u.mux.Handle("GET /reports/{model}", u.page(permModels, u.reportPage))
 	u.mux.Handle("GET /routing", u.page(permModels, u.routingPage))
 	u.mux.Handle("POST /routing", u.page(permEditModels, u.saveRouting))
 	u.mux.Handle("GET /webhooks", u.page(permEditModels, u.webhooksPage))
@@ -332,6 +334,7 @@ func parsePages() (map[string]*template.Template, error) {
 	base, err := template.New("layout").Funcs(template.FuncMap{
 		"add":       func(a, b int) int { return a + b },
 		"bandClass": bandClass,
+		"casesOf":   casesOf,
 	}).ParseFS(templateFiles, "templates/layout.html")
 	if err != nil {
 		return nil, err

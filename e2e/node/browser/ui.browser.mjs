@@ -1,5 +1,6 @@
 // The web UI in real headless Chromium: sign in, the leads list and its
-// filters, a lead with its explanation and score chart, the model editor
+// filters, a lead with its explanation and score chart, the reports
+// dashboard, the impact preview of a draft, the model editor
 // showing a planted YAML error at its line, and the switch to Polish. No
 // page may log a console error; every page is saved as a screenshot.
 import { test } from 'node:test';
@@ -10,6 +11,7 @@ const url = process.env.LEADSCORE_URL;
 const email = process.env.LEADSCORE_UI_EMAIL;
 const password = process.env.LEADSCORE_UI_PASSWORD;
 const topLead = process.env.LEADSCORE_UI_LEAD;
+const draftVersion = process.env.LEADSCORE_UI_DRAFT;
 
 // unlabelled lists the form controls a screen reader could not name: a
 // basic accessibility check (axe-core is not installed here).
@@ -21,7 +23,7 @@ async function unlabelled(page) {
     }).map((el) => el.outerHTML.slice(0, 80)));
 }
 
-test('web UI: sign in, leads, a lead, the model editor, Polish', async () => {
+test('web UI: sign in, leads, a lead, reports, the impact preview, the model editor, Polish', async () => {
   const browser = await launch();
   try {
     const page = await browser.newPage({ locale: 'en-US' });
@@ -65,7 +67,7 @@ test('web UI: sign in, leads, a lead, the model editor, Polish', async () => {
 
     // The lead's account, and every other page, each saved as a screenshot.
     const account = await page.getAttribute('#acct a', 'href').catch(() => null);
-    const pages = [['ui-models', '/models'], ['ui-model', '/models/b2b-saas'], ['ui-routing', '/routing'],
+    const pages = [['ui-models', '/models'], ['ui-model', '/models/b2b-saas'], ['ui-reports-index', '/reports'], ['ui-routing', '/routing'],
       ['ui-webhooks', '/webhooks'], ['ui-settings', '/settings']];
     if (account) pages.unshift(['ui-account', account]);
     for (const [name, path] of pages) {
@@ -75,6 +77,31 @@ test('web UI: sign in, leads, a lead, the model editor, Polish', async () => {
       assert.deepEqual(await unlabelled(page), [], `${path}: every control has a label`);
       await screenshot(page, name);
     }
+
+    // Reports: the calibration dashboard with its charts, then threshold
+    // advice for a sales capacity.
+    let resp = await page.goto(url + '/reports/b2b-saas');
+    assert.equal(resp.status(), 200, 'the reports page answers 200');
+    assert.ok((await page.locator('figure.chartbox svg').count()) >= 3, 'the dashboard charts');
+    assert.match(await page.textContent('#scope'), /stored leads/);
+    assert.ok((await page.locator('#deciles ~ table tbody tr').count()) > 0, 'the decile table');
+    assert.ok((await page.locator('#lift ~ table tbody tr').count()) > 0, 'the rule lift table');
+    assert.deepEqual(await unlabelled(page), [], 'reports page: every control has a label');
+    await screenshot(page, 'ui-reports');
+    await page.selectOption('select[name=target]', 'capacity');
+    await page.fill('input[name=capacity]', '20');
+    await Promise.all([page.waitForURL(/capacity=20/), page.click('form.filters button[type=submit]')]);
+    assert.ok((await page.locator('#threshold ~ table tbody tr.picked').count()) === 1, 'the suggested threshold is marked');
+    await screenshot(page, 'ui-reports-capacity');
+
+    // The impact preview of the draft, before its activate button.
+    await page.goto(url + '/models/b2b-saas?version=' + encodeURIComponent(draftVersion));
+    await Promise.all([page.waitForURL(/preview=1/), page.click('#preview-link')]);
+    const newly = parseInt(await page.textContent('#preview-newly'), 10);
+    assert.ok(newly > 0, `a lower MQL threshold qualifies more leads: ${newly}`);
+    assert.ok((await page.locator('#impact svg rect').count()) > 0, 'the distribution chart');
+    assert.ok(await page.isVisible('#activate-previewed'), 'the activate button after the preview');
+    await screenshot(page, 'ui-preview');
 
     // The model editor: a planted error shows at its line.
     await page.goto(url + '/models/b2b-saas/edit');

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/leadscore/leadscore/analytics"
+	"github.com/spf13/cobra"
+)
+
+// The report verb on a running server's stored leads and outcomes: the same
+// report, computed by the server (GET /api/v1/reports/calibration).
+
+type serverReportFlags struct {
+	cf        *configFlags
+	lostAfter string
+	maxLeads  int
+	version   string
+}
+
+func (s *serverReportFlags) register(cmd *cobra.Command) {
+	s.cf = bindConfigFlags(cmd.Flags(), serverKeys...)
+	fl := cmd.Flags()
+	fl.StringVar(&s.lostAfter, "lost-after", "", "with --server: count leads older than this with no recorded outcome as not converted (90d); default: leave them out")
+	fl.IntVar(&s.maxLeads, "max-leads", 0, "with --server: measure at most this many stored leads (default: the server's limit)")
+	fl.StringVar(&s.version, "version", "", "with --server: a stored version of the model (default: the active one)")
+}
+
+// wanted says whether the report is asked of a server: --server (or
+// $LEADSCORE_SERVER) and no lead file.
+func (s *serverReportFlags) wanted(cmd *cobra.Command, f *reportFlags) bool {
+	if f.leads != "" {
+		return false
+	}
+	_, env := os.LookupEnv(envPrefix + "SERVER")
+	return cmd.Flags().Changed("server") || env
+}
+
+func runServerReport(ctx context.Context, f *reportFlags, s *serverReportFlags, stdout io.Writer) error {
+	const verb = "report"
+	if len(f.models) != 1 {
+		return f.usage("with --server, --model names one model on the server")
+	}
+	q := analytics.Query{Model: f.models[0], Version: s.version, MaxLeads: s.maxLeads}
+	if f.asOf != "" {
+		t, err := f.asOfTime()
+		if err != nil {
+			return err
+		}
+		q.AsOf = t
+	}
+	var err error
+	if q.Horizon, err = f.horizonDuration(); err != nil {
+		return err
+	}
+	if q.LostAfter, err = parseDurationFlag(&f.outcomeFlags, "--lost-after", s.lostAfter); err != nil {
+		return err
+	}
+	if s.maxLeads < 0 {
+		return f.usage("--max-leads must not be negative")
+	}
+	c, err := serverClient(s.cf, verb)
+	if err != nil {
+		return err
+	}
+	res, err := c.CalibrationReport(ctx, q)
+	if err != nil {
+		return serverError(verb, err)
+	}
+	if f.html != "" {
+		page, err := c.CalibrationHTML(ctx, q)
+		if err != nil {
+			return serverError(verb, err)
+		}
+		if err := writeFileAtomic(f.html, func(w io.Writer) error { _, err := w.Write(page); return err }); err != nil {
+			return f.fail(err)
+		}
+	}
+	if f.json {
+		return printJSON(stdout, res)
+	}
+	sc := res.Scope
+	fmt.Fprintf(stdout, "%d of %d stored leads, scored as of %s", sc.Read, sc.StoredLeads, sc.AsOf.UTC().Format(time.RFC3339))
+	if sc.Limited {
+		fmt.Fprintf(stdout, " (limited to the first %d by id)", sc.Limit)
+	}
+	fmt.Fprintln(stdout)
+	if err := res.Report.WriteText(stdout); err != nil {
+		return err
+	}
+	if f.html != "" {
+		fmt.Fprintf(stdout, "\nwrote %s\n", f.html)
+	}
+	return nil
+}
