@@ -483,6 +483,9 @@ type AutomationReader interface {
 	History(ctx context.Context, leadID string, after int64, limit int) ([]HistoryEntry, error)
 	// Outcome is not_found when none was recorded.
 	Outcome(ctx context.Context, leadID string) (*Outcome, error)
+	// OutcomesOf returns the recorded outcomes of many leads; leads
+	// without one are absent.
+	OutcomesOf(ctx context.Context, leadIDs []string) (map[string]*Outcome, error)
 	Webhooks(ctx context.Context) ([]Webhook, error)
 	Webhook(ctx context.Context, id string) (*Webhook, error)
 	Deliveries(ctx context.Context, f DeliveryFilter) (ds []Delivery, next string, err error)

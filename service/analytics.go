@@ -95,6 +95,10 @@ func (src *storeSource) Each(ctx context.Context, fn func(*analytics.Record) err
 		if err != nil {
 			return err
 		}
+		outcomes, err := src.auto.OutcomesOf(ctx, ids)
+		if err != nil {
+			return err
+		}
 		accounts := map[string]*leadscore.Account{}
 		for _, id := range ids {
 			lead := leads[id]
@@ -115,13 +119,7 @@ func (src *storeSource) Each(ctx context.Context, fn func(*analytics.Record) err
 				}
 				sl.Account = acct
 			}
-			o, err := src.auto.Outcome(ctx, id)
-			switch {
-			case err == nil:
-				sl.Outcome = o
-			case leadscore.CodeOf(err) != leadscore.CodeNotFound:
-				return err
-			}
+			sl.Outcome = outcomes[id]
 			src.read++
 			if err := fn(analytics.StoreRecord(sl, src.asOf, src.lostAfter)); err != nil {
 				return err

@@ -47,8 +47,7 @@ const (
 		ON CONFLICT (workspace_id, version) DO UPDATE SET active = TRUE`
 	qHistory = `SELECT ` + historyCols + ` FROM lead_history h
 		WHERE h.workspace_id = ? AND h.lead_id = ? AND h.seq > ? ORDER BY h.seq LIMIT ?`
-	qOutcome = `SELECT lead_id, result, value, currency, at, reason, by_name, recorded_at FROM outcomes
-		WHERE workspace_id = ? AND lead_id = ?`
+	qOutcome    = `SELECT ` + outcomeCols + ` FROM outcomes WHERE workspace_id = ? AND lead_id = ?`
 	qPutOutcome = `INSERT INTO outcomes (workspace_id, lead_id, result, value, currency, at, reason, by_name, recorded_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (workspace_id, lead_id) DO UPDATE SET result = excluded.result, value = excluded.value,
@@ -81,8 +80,10 @@ const (
 
 // automationQueries are the bulk statements of automation.
 type automationQueries struct {
-	putStates, appendHistory, enqueue, statesOf bulkStmt
+	putStates, appendHistory, enqueue, statesOf, outcomesOf bulkStmt
 }
+
+const outcomeCols = `lead_id, result, value, currency, at, reason, by_name, recorded_at`
 
 func newAutomationQueries(d *dialect) *automationQueries {
 	return &automationQueries{
@@ -98,7 +99,8 @@ func newAutomationQueries(d *dialect) *automationQueries {
 			{"event_id", colText}, {"type", colText}, {"lead_id", colText}, {"body", colText}, {"state", colText},
 			{"next_attempt_at", colNullInt}, {"created_at", colInt}, {"updated_at", colInt}},
 			"ON CONFLICT (workspace_id, id) DO NOTHING"),
-		statesOf: newBulkSelect(d, `SELECT `+autoCols+` FROM lead_automation a WHERE a.workspace_id = ? AND a.lead_id {keys}`, 1),
+		statesOf:   newBulkSelect(d, `SELECT `+autoCols+` FROM lead_automation a WHERE a.workspace_id = ? AND a.lead_id {keys}`, 1),
+		outcomesOf: newBulkSelect(d, `SELECT `+outcomeCols+` FROM outcomes WHERE workspace_id = ? AND lead_id {keys}`, 1),
 	}
 }
 
@@ -108,7 +110,7 @@ func (q *automationQueries) queries() []string {
 		qPutRouting, qHistory, qOutcome, qPutOutcome, qWebhooks, qWebhook, qPutWebhook, qDeleteWebhook,
 		qCancelDelivered, qDelivery, qDueDeliveries, qUpdateDelivery, qAttempts, qAddAttempt,
 	}
-	for _, s := range []*bulkStmt{&q.putStates, &q.appendHistory, &q.enqueue, &q.statesOf} {
+	for _, s := range []*bulkStmt{&q.putStates, &q.appendHistory, &q.enqueue, &q.statesOf, &q.outcomesOf} {
 		qs = append(qs, s.texts...)
 	}
 	return qs
@@ -253,25 +255,55 @@ func (rd *reader) History(ctx context.Context, leadID string, after int64, limit
 	})
 }
 
-// Outcome returns a lead's recorded outcome, or not_found.
-func (rd *reader) Outcome(ctx context.Context, leadID string) (*leadscore.Outcome, error) {
+func scanOutcome(sc scanner) (*leadscore.Outcome, error) {
 	var o leadscore.Outcome
 	var value sql.NullFloat64
 	var result string
 	var at, recorded int64
-	found, err := rd.r.one(ctx, qOutcome, []any{rd.ws, leadID}, &o.LeadID, &result, &value, &o.Currency, &at,
-		&o.Reason, &o.By, &recorded)
-	if err != nil {
+	if err := sc.Scan(&o.LeadID, &result, &value, &o.Currency, &at, &o.Reason, &o.By, &recorded); err != nil {
 		return nil, err
-	}
-	if !found {
-		return nil, notFound("outcome of lead", leadID)
 	}
 	o.Result, o.At, o.RecordedAt = leadscore.OutcomeResult(result), fromMicros(at), fromMicros(recorded)
 	if value.Valid {
 		o.Value = &value.Float64
 	}
 	return &o, nil
+}
+
+// Outcome returns a lead's recorded outcome, or not_found.
+func (rd *reader) Outcome(ctx context.Context, leadID string) (*leadscore.Outcome, error) {
+	rows, err := rd.r.query(ctx, qOutcome, rd.ws, leadID)
+	if err != nil {
+		return nil, err
+	}
+	found, err := scanAll(rd.r, rows, func(r *sql.Rows) (*leadscore.Outcome, error) { return scanOutcome(r) })
+	if err != nil {
+		return nil, err
+	}
+	if len(found) == 0 {
+		return nil, notFound("outcome of lead", leadID)
+	}
+	return found[0], nil
+}
+
+// OutcomesOf returns the recorded outcomes of many leads, by lead id.
+func (rd *reader) OutcomesOf(ctx context.Context, leadIDs []string) (map[string]*leadscore.Outcome, error) {
+	keys, err := keyList("lead_ids", leadIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*leadscore.Outcome, len(keys))
+	err = rd.bulkRead(ctx, &rd.r.d.auto.outcomesOf, []any{rd.ws}, keys, func(r *sql.Rows) error {
+		o, err := scanOutcome(r)
+		if err == nil {
+			out[o.LeadID] = o
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func scanWebhook(sc scanner) (leadscore.Webhook, error) {

@@ -217,6 +217,15 @@ func testAutomationOutcomes(t *testing.T, s leadscore.Store) {
 	o := must[*leadscore.Outcome](t, "Outcome")(r.Outcome(ctx, "a"))
 	same(t, "outcome replaced", []any{o.Result, *o.Value, o.Currency, o.At.Equal(at(day)), o.By, o.Reason},
 		[]any{leadscore.OutcomeWon, 1200.5, "EUR", true, "ben", ""})
+	autoWrite(t, ws, func(ctx context.Context, tx leadscore.AutomationTx) error {
+		return tx.PutOutcome(ctx, &leadscore.Outcome{LeadID: "b", Result: leadscore.OutcomeLost, At: at(hour)})
+	})
+	many := must[map[string]*leadscore.Outcome](t, "OutcomesOf")(r.OutcomesOf(ctx, []string{"a", "b", "none", "a"}))
+	if len(many) != 2 || many["a"] == nil || many["b"] == nil {
+		t.Fatalf("OutcomesOf = %v, want a and b", many)
+	}
+	same(t, "OutcomesOf agrees with Outcome", *many["a"], *o)
+	same(t, "b's outcome", []any{many["b"].Result, many["b"].Value == nil}, []any{leadscore.OutcomeLost, true})
 }
 
 func testAutomationWebhooks(t *testing.T, s leadscore.Store) {
