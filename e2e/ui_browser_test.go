@@ -134,6 +134,33 @@ func uploadDraft(t *testing.T, srv *server) string {
 	return ""
 }
 
+// routeToRep makes one lead an MQL owned by rep, as routing would, and
+// returns it with a lead owned by someone else.
+func routeToRep(t *testing.T, srv *server, rep string) (mine, other string) {
+	t.Helper()
+	ctx := context.Background()
+	c := srv.client()
+	rows, _, err := c.ListLeads(ctx, leadscore.LeadFilter{Model: "b2b-saas", Limit: 400})
+	if err != nil || len(rows) < 3 {
+		t.Fatalf("leads to route: %d, %v", len(rows), err)
+	}
+	// The lowest-scoring leads: not MQLs yet, and without outcomes.
+	mine, other = rows[len(rows)-1].Lead.ID, rows[len(rows)-2].Lead.ID
+	for _, a := range []struct {
+		lead   string
+		action leadscore.LeadAction
+	}{
+		{mine, leadscore.LeadAction{Action: "set_stage", Stage: "marketingqualifiedlead", Reason: "from the booth"}},
+		{mine, leadscore.LeadAction{Action: "assign", Owner: rep}},
+		{other, leadscore.LeadAction{Action: "assign", Owner: "someone-else@example.com"}},
+	} {
+		if _, err := c.LeadAction(ctx, a.lead, a.action); err != nil {
+			t.Fatalf("%s on %s: %v", a.action.Action, a.lead, err)
+		}
+	}
+	return mine, other
+}
+
 // TestWebUIBrowser drives the UI in headless Chromium.
 func TestWebUIBrowser(t *testing.T) {
 	srv, top := uiServer(t)
@@ -154,8 +181,10 @@ func TestWebUIBrowser(t *testing.T) {
 		t.Errorf("the HTML report: %v", err)
 	}
 
+	repLead, otherLead := routeToRep(t, srv, "rep@example.com")
 	out := runBrowserCheck(t, "ui.browser.mjs", "LEADSCORE_URL="+srv.URL, "LEADSCORE_UI_EMAIL=admin@example.com",
-		"LEADSCORE_UI_PASSWORD=browser-check-password", "LEADSCORE_UI_LEAD="+top, "LEADSCORE_UI_DRAFT="+draft)
+		"LEADSCORE_UI_PASSWORD=browser-check-password", "LEADSCORE_UI_LEAD="+top, "LEADSCORE_UI_DRAFT="+draft,
+		"LEADSCORE_UI_REP_EMAIL=rep@example.com", "LEADSCORE_UI_REP_LEAD="+repLead, "LEADSCORE_UI_OTHER_LEAD="+otherLead)
 	if !strings.Contains(out, "fail 0") {
 		t.Errorf("browser check output:\n%s", out)
 	}

@@ -5,16 +5,26 @@
 // page may log a console error; every page is saved as a screenshot.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, watch, screenshot } from './lib.mjs';
+import { launch, watch, screenshot, seriousA11yViolations } from './lib.mjs';
 
 const url = process.env.LEADSCORE_URL;
 const email = process.env.LEADSCORE_UI_EMAIL;
 const password = process.env.LEADSCORE_UI_PASSWORD;
 const topLead = process.env.LEADSCORE_UI_LEAD;
 const draftVersion = process.env.LEADSCORE_UI_DRAFT;
+const repEmail = process.env.LEADSCORE_UI_REP_EMAIL;
+const repLead = process.env.LEADSCORE_UI_REP_LEAD;
+const otherLead = process.env.LEADSCORE_UI_OTHER_LEAD;
 
-// unlabelled lists the form controls a screen reader could not name: a
-// basic accessibility check (axe-core is not installed here).
+// a11y collects axe-core's serious and critical violations of every page
+// visited, asserted empty at the end so that one run reports them all.
+const a11y = [];
+async function checkA11y(page, name) {
+  for (const v of await seriousA11yViolations(page)) a11y.push(`${name}: ${v}`);
+}
+
+// unlabelled lists the form controls a screen reader could not name (axe
+// checks more, below; this names the control when it fails).
 async function unlabelled(page) {
   return page.$$eval('input:not([type=hidden]), select, textarea, button', (els) =>
     els.filter((el) => {
@@ -26,10 +36,12 @@ async function unlabelled(page) {
 test('web UI: sign in, leads, a lead, reports, the impact preview, the model editor, Polish', async () => {
   const browser = await launch();
   try {
-    const page = await browser.newPage({ locale: 'en-US' });
+    // A page of an explicit context: axe opens pages in the same context.
+    const page = await (await browser.newContext({ locale: 'en-US' })).newPage();
     const errors = watch(page);
 
     await page.goto(url + '/');
+    await checkA11y(page, 'sign-in');
     assert.match(new URL(page.url()).pathname, /^\/signin/);
     await screenshot(page, 'ui-signin');
     await page.fill('#email', email);
@@ -43,6 +55,7 @@ test('web UI: sign in, leads, a lead, reports, the impact preview, the model edi
     assert.deepEqual(scores, [...scores].sort((a, b) => b - a), 'sorted by score, highest first');
     assert.ok((await page.locator('table.leads .band').count()) > 0, 'band badges');
     assert.deepEqual(await unlabelled(page), [], 'leads page: every control has a label');
+    await checkA11y(page, 'leads');
     await screenshot(page, 'ui-leads');
     await page.selectOption('#f-qualified', 'no');
     await page.fill('#f-band', 'cold');
@@ -63,6 +76,7 @@ test('web UI: sign in, leads, a lead, reports, the impact preview, the model edi
     assert.ok((await page.locator('figure.chart svg circle.pt').count()) > 0, 'the chart marks the changes');
     assert.ok((await page.locator('figure.chart svg path.line').count()) > 0, 'the chart has its line');
     assert.deepEqual(await unlabelled(page), [], 'lead page: every control has a label');
+    await checkA11y(page, 'lead');
     await screenshot(page, 'ui-lead');
 
     // The lead's account, and every other page, each saved as a screenshot.
@@ -75,6 +89,7 @@ test('web UI: sign in, leads, a lead, reports, the impact preview, the model edi
       assert.equal(resp.status(), 200, `${path} answers 200`);
       assert.ok((await page.locator('main h1').count()) === 1, `${path} has a heading`);
       assert.deepEqual(await unlabelled(page), [], `${path}: every control has a label`);
+      await checkA11y(page, path);
       await screenshot(page, name);
     }
 
@@ -87,6 +102,7 @@ test('web UI: sign in, leads, a lead, reports, the impact preview, the model edi
     assert.ok((await page.locator('#deciles ~ table tbody tr').count()) > 0, 'the decile table');
     assert.ok((await page.locator('#lift ~ table tbody tr').count()) > 0, 'the rule lift table');
     assert.deepEqual(await unlabelled(page), [], 'reports page: every control has a label');
+    await checkA11y(page, 'reports');
     await screenshot(page, 'ui-reports');
     await page.selectOption('select[name=target]', 'capacity');
     await page.fill('input[name=capacity]', '20');
@@ -101,6 +117,7 @@ test('web UI: sign in, leads, a lead, reports, the impact preview, the model edi
     assert.ok(newly > 0, `a lower MQL threshold qualifies more leads: ${newly}`);
     assert.ok((await page.locator('#impact svg rect').count()) > 0, 'the distribution chart');
     assert.ok(await page.isVisible('#activate-previewed'), 'the activate button after the preview');
+    await checkA11y(page, 'preview');
     await screenshot(page, 'ui-preview');
 
     // The model editor: a planted error shows at its line.
@@ -115,6 +132,7 @@ test('web UI: sign in, leads, a lead, reports, the impact preview, the model edi
     await Promise.all([page.waitForLoadState('load'), page.click('#model-form button[type=submit]')]);
     const marked = page.locator(`#L${bad + 1}.has-diag .diag.error`);
     assert.equal(await marked.count(), 1, `the error is shown at line ${bad + 1}`);
+    await checkA11y(page, 'model editor');
     await screenshot(page, 'ui-model-error');
 
     // Polish, chosen from the menu: the page comes back in Polish.
@@ -129,6 +147,34 @@ test('web UI: sign in, leads, a lead, reports, the impact preview, the model edi
     await screenshot(page, 'ui-leads-pl');
 
     assert.deepEqual(errors, []);
+    assert.deepEqual(a11y, [], 'no serious or critical accessibility violations');
+  } finally {
+    await browser.close();
+  }
+});
+
+test('web UI: a sales rep sees the MQL routed to them, accepts it, and cannot open another lead', async () => {
+  const browser = await launch();
+  try {
+    const page = await (await browser.newContext({ locale: 'en-US' })).newPage();
+    const errors = watch(page);
+    await page.goto(url + '/signin');
+    await page.fill('#email', repEmail);
+    await page.fill('#password', password);
+    await Promise.all([page.waitForURL(/\/leads/), page.click('button[type=submit]')]);
+    const listed = await page.$$eval('table.leads tbody tr a', (as) => as.map((a) => a.getAttribute('href')));
+    assert.ok(listed.some((h) => h.endsWith('/leads/' + encodeURIComponent(repLead))), `the rep's lead is listed: ${listed}`);
+    await page.goto(url + '/leads/' + encodeURIComponent(repLead));
+    await screenshot(page, 'ui-rep-mql');
+    await Promise.all([page.waitForLoadState('load'), page.click('form:has(input[name=action][value=accept]) button[type=submit]')]);
+    assert.ok((await page.textContent('body')).includes('Accepted by sales'), 'the lead shows it was accepted');
+    await checkA11y(page, 'rep lead');
+    await screenshot(page, 'ui-rep-accepted');
+    assert.deepEqual(errors, []);
+    assert.deepEqual(a11y, []);
+    // Chromium logs any 403 as a console error, so this comes last.
+    const status = await page.evaluate(async (u) => (await fetch(u)).status, url + '/leads/' + encodeURIComponent(otherLead));
+    assert.equal(status, 403, "another rep's lead is forbidden");
   } finally {
     await browser.close();
   }
