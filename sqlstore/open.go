@@ -276,12 +276,6 @@ type workspace struct {
 	s *Store
 }
 
-// Write runs fn in one transaction. fn's error rolls everything back and
-// is returned as is; so does a panic, which is re-raised. Reads through tx
-// see its own writes. After any database error inside the transaction
-// Write rolls back even when fn swallowed the error, because PostgreSQL
-// has already aborted the transaction and SQLite must behave the same.
-// The workspace's own row is created by its first write.
 // cancelled reports a statement that failed because the transaction's
 // context ended (database/sql then answers sql.ErrTxDone) as that
 // context's error.
@@ -292,6 +286,13 @@ func cancelled(ctx context.Context, err error) error {
 	return err
 }
 
+// Write runs fn in one transaction. fn's error rolls everything back and
+// is returned as is (one caused by ctx ending, as ctx's error); so does a
+// panic, which is re-raised. Reads through tx
+// see its own writes. After any database error inside the transaction
+// Write rolls back even when fn swallowed the error, because PostgreSQL
+// has already aborted the transaction and SQLite must behave the same.
+// The workspace's own row is created by its first write.
 func (w *workspace) Write(ctx context.Context, fn func(tx leadscore.Tx) error) (err error) {
 	sqlTx, err := w.s.write.db.BeginTx(ctx, nil)
 	if err != nil {
