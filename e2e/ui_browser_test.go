@@ -180,6 +180,19 @@ func TestWebUIBrowser(t *testing.T) {
 	if b, err := os.ReadFile(page); err != nil || !strings.Contains(string(b), "<svg") {
 		t.Errorf("the HTML report: %v", err)
 	}
+	// advise and lift on the same stored outcomes.
+	stdout, stderr, err = run(t, "advise", "--server", srv.URL, "--key", srv.AdminKey, "--model", "b2b-saas", "--best-f1")
+	if err != nil || !strings.Contains(stdout, "stored leads") || !strings.Contains(stdout, "threshold") {
+		t.Errorf("advise --server: %v\n%s\n%.1500s", err, stderr, stdout)
+	}
+	stdout, stderr, err = run(t, "lift", "--server", srv.URL, "--key", srv.AdminKey, "--model", "b2b-saas", "--json")
+	if err != nil || !strings.Contains(stdout, `"rules"`) || !strings.Contains(stdout, `"stored_leads"`) {
+		t.Errorf("lift --server: %v\n%s\n%.1500s", err, stderr, stdout)
+	}
+	if _, stderr, err = run(t, "lift", "--server", srv.URL, "--key", srv.AdminKey, "--model", "b2b-saas", "--suggest", "x.yaml"); err == nil ||
+		!strings.Contains(stderr, "--suggest rewrites a model file") {
+		t.Errorf("lift --server --suggest should be refused: %v\n%s", err, stderr)
+	}
 
 	repLead, otherLead := routeToRep(t, srv, "rep@example.com")
 	out := runBrowserCheck(t, "ui.browser.mjs", "LEADSCORE_URL="+srv.URL, "LEADSCORE_UI_EMAIL=admin@example.com",

@@ -18,6 +18,7 @@ type liftFlags struct {
 
 func newLiftCmd() *cobra.Command {
 	f := liftFlags{outcomeFlags: outcomeFlags{verb: "lift"}}
+	var remote serverReportFlags
 	cmd := &cobra.Command{
 		Use:   "lift --model model.yaml --leads leads.csv [--suggest draft.yaml]",
 		Short: "Rule lift: how often each rule fires and how leads convert with and without it",
@@ -30,14 +31,22 @@ for everyone, show no clear effect, or when their sign disagrees with the data
 --suggest fits a regularised logistic regression of the outcome on the rule
 indicators, scales the weights into the model's category budgets, rounds them,
 and writes a copy of the model file with those points (everything else as
-written), ready for "leadscore backtest --model draft.yaml --against model.yaml".`,
+written), ready for "leadscore backtest --model draft.yaml --against model.yaml".
+
+With --server URL and --key KEY (or $LEADSCORE_SERVER and $LEADSCORE_KEY) and
+no --leads, lift is measured on a running server's stored leads and the
+outcomes sales recorded there, and the suggested points are printed.`,
 		Example: `  leadscore lift --model model.yaml --leads leads.csv --events events.jsonl --as-of 2026-11-01 --suggest draft.yaml`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if remote.wanted(cmd, &f.outcomeFlags) {
+				return runServerLift(cmd.Context(), &f, &remote, cmd.OutOrStdout())
+			}
 			return runLift(cmd.Context(), &f, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f.register(cmd, true)
+	remote.register(cmd)
 	cmd.Flags().StringVar(&f.suggest, "suggest", "", "write a draft model with points fitted to outcomes to this file")
 	cmd.Flags().Float64Var(&f.l2, "l2", 0.001, "L2 penalty of the fit (larger keeps points closer to zero)")
 	return cmd

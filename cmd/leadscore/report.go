@@ -241,7 +241,7 @@ sales recorded there; --model then names the model on the server.`,
   leadscore report --model bank.yaml --leads bank-full.csv --outcome-column y --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if remote.wanted(cmd, &f) {
+			if remote.wanted(cmd, &f.outcomeFlags) {
 				return runServerReport(cmd.Context(), &f, &remote, cmd.OutOrStdout())
 			}
 			return runReport(cmd.Context(), &f, cmd.OutOrStdout(), cmd.ErrOrStderr())
