@@ -14,41 +14,66 @@ import (
 // itself; ?filename= names it in diagnostics. A file that does not
 // validate is a 422 listing every diagnostic with its line and column.
 func (s *server) uploadModel(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
-	body, err := s.readBody(w, r)
+	body, filename, err := s.readUploadedFile(w, r, "model", "model.yaml")
 	if err != nil {
 		return err
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
-		return invalid("the body is empty; send the model file's YAML")
-	}
-	filename := path.Base(strings.ReplaceAll(r.URL.Query().Get("filename"), `\`, "/"))
-	if filename == "." || filename == "/" {
-		filename = "model.yaml"
-	}
 	res, err := s.svc.UploadModel(r.Context(), filename, body, rc.key.Name)
 	if err != nil {
-		var probs leadscore.Problems
-		if leadscore.CodeOf(err) != leadscore.CodeInvalid && !errors.As(err, &probs) {
-			return err
+		var diags []leadscore.Diagnostic
+		if res != nil {
+			diags = res.Diagnostics
 		}
-		ae := toAPIError(err)
-		out := &apiError{status: http.StatusUnprocessableEntity, code: leadscore.CodeInvalid,
-			detail: "the model file is invalid", items: ae.items}
-		if res != nil && len(res.Diagnostics) > 0 {
-			out.items = make([]problemItem, len(res.Diagnostics))
-			for i, d := range res.Diagnostics {
-				out.items[i] = problemItem{Field: d.Field, Line: d.Line, Column: d.Column, Severity: d.Severity, Message: d.Message}
-			}
-		} else if len(out.items) == 0 {
-			out.detail = ae.detail
-		}
-		return out
+		return invalidFile(err, "model", diags, func(leadscore.Diagnostic) bool { return true })
 	}
 	if res == nil {
 		res = &leadscore.UploadResult{}
 	}
 	writeJSON(w, http.StatusCreated, res)
 	return nil
+}
+
+// readUploadedFile reads the body of an uploaded YAML file (a model or a
+// routing file) and the name it goes by in diagnostics: ?filename=, or
+// fallback.
+func (s *server) readUploadedFile(w http.ResponseWriter, r *http.Request, what, fallback string) ([]byte, string, error) {
+	body, err := s.readBody(w, r)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return nil, "", invalid("the body is empty; send the " + what + " file's YAML")
+	}
+	filename := path.Base(strings.ReplaceAll(r.URL.Query().Get("filename"), `\`, "/"))
+	if filename == "." || filename == "/" {
+		filename = fallback
+	}
+	return body, filename, nil
+}
+
+// invalidFile turns a refused upload into a 422 listing the file's
+// diagnostics that keep selects, with their lines and columns. Errors
+// other than validation pass through unchanged.
+func invalidFile(err error, what string, diags []leadscore.Diagnostic, keep func(leadscore.Diagnostic) bool) error {
+	var probs leadscore.Problems
+	if leadscore.CodeOf(err) != leadscore.CodeInvalid && !errors.As(err, &probs) {
+		return err
+	}
+	ae := toAPIError(err)
+	out := &apiError{status: http.StatusUnprocessableEntity, code: leadscore.CodeInvalid,
+		detail: "the " + what + " file is invalid", items: ae.items}
+	if len(diags) > 0 {
+		out.items = nil
+		for _, d := range diags {
+			if keep(d) {
+				out.items = append(out.items, problemItem{Field: d.Field, Line: d.Line, Column: d.Column, Severity: d.Severity, Message: d.Message})
+			}
+		}
+	}
+	if len(out.items) == 0 {
+		out.detail = ae.detail
+	}
+	return out
 }
 
 // listModels shows every version of every model, active or not, so a draft

@@ -1,9 +1,7 @@
 package httpapi
 
 import (
-	"errors"
 	"net/http"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -140,38 +138,17 @@ func (s *server) leadTimeline(w http.ResponseWriter, r *http.Request, rc *reqCtx
 // file's YAML. A file with errors is a 422 listing every diagnostic, and
 // the active file stays as it was.
 func (s *server) uploadRouting(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
-	body, err := s.readBody(w, r)
+	body, filename, err := s.readUploadedFile(w, r, "routing", "routing.yaml")
 	if err != nil {
 		return err
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
-		return invalid("the body is empty; send the routing file's YAML")
-	}
-	filename := path.Base(strings.ReplaceAll(r.URL.Query().Get("filename"), `\`, "/"))
-	if filename == "." || filename == "/" {
-		filename = "routing.yaml"
-	}
 	res, err := s.svc.UploadRouting(r.Context(), filename, body, rc.key.Name)
 	if err != nil {
-		var probs leadscore.Problems
-		if leadscore.CodeOf(err) != leadscore.CodeInvalid && !errors.As(err, &probs) {
-			return err
+		var diags []leadscore.Diagnostic
+		if res != nil {
+			diags = res.Diagnostics
 		}
-		ae := toAPIError(err)
-		out := &apiError{status: http.StatusUnprocessableEntity, code: leadscore.CodeInvalid,
-			detail: "the routing file is invalid", items: ae.items}
-		if res != nil && len(res.Diagnostics) > 0 {
-			out.items = nil
-			for _, d := range res.Diagnostics {
-				if d.Severity == "error" {
-					out.items = append(out.items, problemItem{Field: d.Field, Line: d.Line, Column: d.Column, Severity: d.Severity, Message: d.Message})
-				}
-			}
-		}
-		if len(out.items) == 0 {
-			out.detail = ae.detail
-		}
-		return out
+		return invalidFile(err, "routing", diags, func(d leadscore.Diagnostic) bool { return d.Severity == "error" })
 	}
 	writeJSON(w, http.StatusCreated, res)
 	return nil
