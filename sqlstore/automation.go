@@ -255,35 +255,24 @@ func (rd *reader) History(ctx context.Context, leadID string, after int64, limit
 	})
 }
 
-func scanOutcome(sc scanner) (*leadscore.Outcome, error) {
+func scanOutcome(sc scanner) (leadscore.Outcome, error) {
 	var o leadscore.Outcome
 	var value sql.NullFloat64
 	var result string
 	var at, recorded int64
 	if err := sc.Scan(&o.LeadID, &result, &value, &o.Currency, &at, &o.Reason, &o.By, &recorded); err != nil {
-		return nil, err
+		return o, err
 	}
 	o.Result, o.At, o.RecordedAt = leadscore.OutcomeResult(result), fromMicros(at), fromMicros(recorded)
 	if value.Valid {
 		o.Value = &value.Float64
 	}
-	return &o, nil
+	return o, nil
 }
 
 // Outcome returns a lead's recorded outcome, or not_found.
 func (rd *reader) Outcome(ctx context.Context, leadID string) (*leadscore.Outcome, error) {
-	rows, err := rd.r.query(ctx, qOutcome, rd.ws, leadID)
-	if err != nil {
-		return nil, err
-	}
-	found, err := scanAll(rd.r, rows, func(r *sql.Rows) (*leadscore.Outcome, error) { return scanOutcome(r) })
-	if err != nil {
-		return nil, err
-	}
-	if len(found) == 0 {
-		return nil, notFound("outcome of lead", leadID)
-	}
-	return found[0], nil
+	return scanOne(ctx, rd, qOutcome, "outcome of lead", leadID, scanOutcome)
 }
 
 // OutcomesOf returns the recorded outcomes of many leads, by lead id.
@@ -296,7 +285,7 @@ func (rd *reader) OutcomesOf(ctx context.Context, leadIDs []string) (map[string]
 	err = rd.bulkRead(ctx, &rd.r.d.auto.outcomesOf, []any{rd.ws}, keys, func(r *sql.Rows) error {
 		o, err := scanOutcome(r)
 		if err == nil {
-			out[o.LeadID] = o
+			out[o.LeadID] = &o
 		}
 		return err
 	})
@@ -334,18 +323,7 @@ func (rd *reader) Webhooks(ctx context.Context) ([]leadscore.Webhook, error) {
 
 // Webhook returns one webhook, or not_found.
 func (rd *reader) Webhook(ctx context.Context, id string) (*leadscore.Webhook, error) {
-	rows, err := rd.r.query(ctx, qWebhook, rd.ws, id)
-	if err != nil {
-		return nil, err
-	}
-	ws, err := scanAll(rd.r, rows, func(r *sql.Rows) (leadscore.Webhook, error) { return scanWebhook(r) })
-	if err != nil {
-		return nil, err
-	}
-	if len(ws) == 0 {
-		return nil, notFound("webhook", id)
-	}
-	return &ws[0], nil
+	return scanOne(ctx, rd, qWebhook, "webhook", id, scanWebhook)
 }
 
 func scanDelivery(sc scanner) (leadscore.Delivery, error) {
@@ -412,18 +390,7 @@ func (rd *reader) Deliveries(ctx context.Context, f leadscore.DeliveryFilter) ([
 
 // Delivery returns one delivery, or not_found.
 func (rd *reader) Delivery(ctx context.Context, id string) (*leadscore.Delivery, error) {
-	rows, err := rd.r.query(ctx, qDelivery, rd.ws, id)
-	if err != nil {
-		return nil, err
-	}
-	ds, err := scanAll(rd.r, rows, func(r *sql.Rows) (leadscore.Delivery, error) { return scanDelivery(r) })
-	if err != nil {
-		return nil, err
-	}
-	if len(ds) == 0 {
-		return nil, notFound("delivery", id)
-	}
-	return &ds[0], nil
+	return scanOne(ctx, rd, qDelivery, "delivery", id, scanDelivery)
 }
 
 // DeliveryAttempts lists a delivery's attempts in order.

@@ -35,20 +35,26 @@ func scanLead(sc scanner) (leadscore.Lead, error) {
 	return l, err
 }
 
+// scanOne runs q for the workspace and key, which matches at most one
+// row, and scans it; no row is not_found, naming kind and key.
+func scanOne[T any](ctx context.Context, rd *reader, q, kind, key string, scan func(scanner) (T, error)) (*T, error) {
+	rows, err := rd.r.query(ctx, q, rd.ws, key)
+	if err != nil {
+		return nil, err
+	}
+	found, err := scanAll(rd.r, rows, func(r *sql.Rows) (T, error) { return scan(r) })
+	if err != nil {
+		return nil, err
+	}
+	if len(found) == 0 {
+		return nil, notFound(kind, key)
+	}
+	return &found[0], nil
+}
+
 // Lead returns one lead, or not_found.
 func (rd *reader) Lead(ctx context.Context, id string) (*leadscore.Lead, error) {
-	rows, err := rd.r.query(ctx, qLead, rd.ws, id)
-	if err != nil {
-		return nil, err
-	}
-	leads, err := scanAll(rd.r, rows, func(r *sql.Rows) (leadscore.Lead, error) { return scanLead(r) })
-	if err != nil {
-		return nil, err
-	}
-	if len(leads) == 0 {
-		return nil, notFound("lead", id)
-	}
-	return &leads[0], nil
+	return scanOne(ctx, rd, qLead, "lead", id, scanLead)
 }
 
 // LeadByAlias returns the lead an alias was last mapped to by AddAlias, or
@@ -348,18 +354,7 @@ func scanKey(sc scanner) (leadscore.APIKey, error) {
 // APIKeyByPrefix returns the key with this prefix, revoked or not (the
 // caller checks RevokedAt), or not_found.
 func (rd *reader) APIKeyByPrefix(ctx context.Context, prefix string) (*leadscore.APIKey, error) {
-	rows, err := rd.r.query(ctx, qKeyByPrefix, rd.ws, prefix)
-	if err != nil {
-		return nil, err
-	}
-	keys, err := scanAll(rd.r, rows, func(r *sql.Rows) (leadscore.APIKey, error) { return scanKey(r) })
-	if err != nil {
-		return nil, err
-	}
-	if len(keys) == 0 {
-		return nil, notFound("API key with prefix", prefix)
-	}
-	return &keys[0], nil
+	return scanOne(ctx, rd, qKeyByPrefix, "API key with prefix", prefix, scanKey)
 }
 
 // APIKeys returns every key of the workspace, revoked ones included,
@@ -383,18 +378,7 @@ func scanJob(sc scanner) (leadscore.Job, error) {
 
 // Job returns one job, or not_found.
 func (rd *reader) Job(ctx context.Context, id string) (*leadscore.Job, error) {
-	rows, err := rd.r.query(ctx, qJob, rd.ws, id)
-	if err != nil {
-		return nil, err
-	}
-	jobs, err := scanAll(rd.r, rows, func(r *sql.Rows) (leadscore.Job, error) { return scanJob(r) })
-	if err != nil {
-		return nil, err
-	}
-	if len(jobs) == 0 {
-		return nil, notFound("job", id)
-	}
-	return &jobs[0], nil
+	return scanOne(ctx, rd, qJob, "job", id, scanJob)
 }
 
 // UnfinishedJobs lists the queued and running jobs, oldest first.

@@ -55,18 +55,7 @@ func scanUser(sc scanner) (leadscore.User, error) {
 }
 
 func (rd *reader) oneUser(ctx context.Context, q, key string) (*leadscore.User, error) {
-	rows, err := rd.r.query(ctx, q, rd.ws, key)
-	if err != nil {
-		return nil, err
-	}
-	users, err := scanAll(rd.r, rows, func(r *sql.Rows) (leadscore.User, error) { return scanUser(r) })
-	if err != nil {
-		return nil, err
-	}
-	if len(users) == 0 {
-		return nil, notFound("user", key)
-	}
-	return &users[0], nil
+	return scanOne(ctx, rd, q, "user", key, scanUser)
 }
 
 // User returns one user, or not_found.
