@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/leadscore/leadscore"
-	"github.com/leadscore/leadscore/examples"
-	"github.com/leadscore/leadscore/sqlstore"
 )
 
 // BenchmarkIngestAutomation is BenchmarkIngest with automation at work: a
@@ -23,31 +21,7 @@ import (
 // events/s with BenchmarkIngest's.
 func BenchmarkIngestAutomation(b *testing.B) {
 	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, filepath.Join(b.TempDir(), "ls.db"), sqlstore.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	svc, err := New(Config{Store: st, Clock: time.Now, DueInterval: time.Hour})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := svc.Start(ctx); err != nil {
-		b.Fatal(err)
-	}
-	defer svc.Close()
-	src, _ := examples.Files.ReadFile(examples.ModelFile)
-	up, err := svc.UploadModel(ctx, "m.yaml", src, "bench")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, v := range up.Versions {
-		if v.Name == "b2b-saas" {
-			if _, err := svc.ActivateModel(ctx, v.Name, v.Version); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+	svc := benchService(b, filepath.Join(b.TempDir(), "ls.db"))
 	if _, err := svc.UploadRouting(ctx, "routing.yaml", []byte(testRouting), "bench"); err != nil {
 		b.Fatal(err)
 	}

@@ -18,17 +18,16 @@ import (
 // BenchmarkIngest sends batches of 100 track events for random leads from
 // 8 goroutines, as SDK clients do; events/s is the sustained rate with
 // scoring. LEADSCORE_BENCH_DB selects PostgreSQL.
-func BenchmarkIngest(b *testing.B) {
+// benchService starts a service on the store at dsn with the example
+// b2b-saas model active; it stops when the benchmark ends.
+func benchService(b *testing.B, dsn string) *Service {
+	b.Helper()
 	ctx := context.Background()
-	dsn := os.Getenv("LEADSCORE_BENCH_DB")
-	if dsn == "" {
-		dsn = filepath.Join(b.TempDir(), "ls.db")
-	}
 	st, err := sqlstore.Open(ctx, dsn, sqlstore.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer st.Close()
+	b.Cleanup(func() { st.Close() })
 	svc, err := New(Config{Store: st, Clock: time.Now, DueInterval: time.Hour})
 	if err != nil {
 		b.Fatal(err)
@@ -36,7 +35,7 @@ func BenchmarkIngest(b *testing.B) {
 	if err := svc.Start(ctx); err != nil {
 		b.Fatal(err)
 	}
-	defer svc.Close()
+	b.Cleanup(func() { svc.Close() })
 	src, _ := examples.Files.ReadFile(examples.ModelFile)
 	up, err := svc.UploadModel(ctx, "m.yaml", src, "bench")
 	if err != nil {
@@ -49,6 +48,16 @@ func BenchmarkIngest(b *testing.B) {
 			}
 		}
 	}
+	return svc
+}
+
+func BenchmarkIngest(b *testing.B) {
+	ctx := context.Background()
+	dsn := os.Getenv("LEADSCORE_BENCH_DB")
+	if dsn == "" {
+		dsn = filepath.Join(b.TempDir(), "ls.db")
+	}
+	svc := benchService(b, dsn)
 	const leads = 10000
 	types := []string{"page.viewed", "email.opened", "email.clicked", "session.started", "form.submitted", "webinar.attended"}
 	var seq atomic.Int64
