@@ -638,6 +638,22 @@ var (
 		{"webinar.attended", 3}, {"trial.started", 2}, {"demo.requested", 1}, {"email.unsubscribed", 1}, {"email.bounced", 1}}
 )
 
+// randomType draws an event type with the weights of benchTypes.
+func randomType(rng *rand.Rand) string {
+	total := 0
+	for _, t := range benchTypes {
+		total += t.weight
+	}
+	w := rng.IntN(total)
+	for _, t := range benchTypes {
+		if w < t.weight {
+			return t.typ
+		}
+		w -= t.weight
+	}
+	return benchTypes[0].typ
+}
+
 type segMsg struct {
 	Type       string         `json:"type"`
 	MessageID  string         `json:"messageId"`
@@ -688,10 +704,6 @@ func (g *eventGen) identifyBodies(size int) []body {
 // leads over the last week, and the same events as stored rows for the
 // raw insert.
 func (g *eventGen) trackBodies(requests, size int) ([]body, []leadscore.StoredEvent) {
-	total := 0
-	for _, t := range benchTypes {
-		total += t.weight
-	}
 	bodies := make([]body, 0, requests)
 	events := make([]leadscore.StoredEvent, 0, requests*size)
 	n := 0
@@ -701,15 +713,7 @@ func (g *eventGen) trackBodies(requests, size int) ([]body, []leadscore.StoredEv
 			lead := g.rng.IntN(g.leads)
 			g.sent[lead]++
 			at := g.now.Add(-time.Duration(g.rng.Int64N(int64(7 * 24 * time.Hour))))
-			w := g.rng.IntN(total)
-			typ := benchTypes[0].typ
-			for _, t := range benchTypes {
-				if w < t.weight {
-					typ = t.typ
-					break
-				}
-				w -= t.weight
-			}
+			typ := randomType(g.rng)
 			m := segMsg{MessageID: "ev-" + strconv.Itoa(n), UserID: g.leadID(lead), Timestamp: at.Format(time.RFC3339Nano)}
 			n++
 			stored := leadscore.StoredEvent{Event: leadscore.Event{ID: m.MessageID, LeadID: m.UserID, At: at, Source: "bench"},

@@ -218,10 +218,6 @@ func seedLeadID(i int) string { return "seed-" + strconv.Itoa(i) }
 func seedLeads(ctx context.Context, ws leadscore.WorkspaceStore, opts JobsOptions, now time.Time) error {
 	rng := rand.New(rand.NewPCG(opts.Seed, 7))
 	const perTx = 2000
-	total := 0
-	for _, t := range benchTypes {
-		total += t.weight
-	}
 	for lo := 0; lo < opts.Leads; lo += perTx {
 		hi := min(lo+perTx, opts.Leads)
 		err := ws.Write(ctx, func(tx leadscore.Tx) error {
@@ -246,15 +242,7 @@ func seedLeads(ctx context.Context, ws leadscore.WorkspaceStore, opts JobsOption
 					Title: benchTitles[rng.IntN(len(benchTitles))], AccountID: domain, CreatedAt: now.Add(-120 * 24 * time.Hour)})
 				for k := range opts.EventsPerLead {
 					at := now.Add(-time.Duration(rng.Int64N(int64(90 * 24 * time.Hour))))
-					w := rng.IntN(total)
-					typ := benchTypes[0].typ
-					for _, t := range benchTypes {
-						if w < t.weight {
-							typ = t.typ
-							break
-						}
-						w -= t.weight
-					}
+					typ := randomType(rng)
 					props := map[string]any{"campaign": "bench-" + strconv.Itoa(rng.IntN(20))}
 					if typ == "page" {
 						typ = "page.viewed"
