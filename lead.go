@@ -58,3 +58,39 @@ type Peer struct {
 	LeadID   string      `json:"lead_id"`
 	Activity []time.Time `json:"activity"`
 }
+
+// FillFrom fills dst's empty fields from src, leaving those dst has: how the
+// rows of one account in a lead file combine into one account.
+func (dst *Account) FillFrom(src *Account) {
+	if src == nil {
+		return
+	}
+	fill := func(d *string, s string) {
+		if *d == "" {
+			*d = s
+		}
+	}
+	fill(&dst.Domain, src.Domain)
+	fill(&dst.Name, src.Name)
+	fill(&dst.Industry, src.Industry)
+	fill(&dst.Country, src.Country)
+	if dst.Employees == nil {
+		dst.Employees = src.Employees
+	}
+	if dst.Revenue == nil {
+		dst.Revenue = src.Revenue
+	}
+	dst.Priority = dst.Priority || src.Priority
+	if dst.Lists == nil {
+		dst.Lists = src.Lists
+	}
+	for k, v := range src.Fields {
+		if _, ok := dst.Fields[k]; ok {
+			continue
+		}
+		if dst.Fields == nil {
+			dst.Fields = map[string]any{}
+		}
+		dst.Fields[k] = v
+	}
+}

@@ -135,7 +135,7 @@ func (s *FileSource) Each(ctx context.Context, fn func(*Record) error) error {
 			a = &account{merged: &leadscore.Account{ID: key}}
 			accounts[key] = a
 		}
-		mergeAccount(a.merged, rec.Account)
+		a.merged.FillFrom(rec.Account)
 		if act := activity(events.of(&rec.Lead, false)); len(act) > 0 {
 			a.peers = append(a.peers, leadscore.Peer{LeadID: rec.Lead.ID, Activity: act})
 		}
@@ -584,40 +584,4 @@ func (s *FileSource) leadReader(f *ingest.File) (func() (rawLead, error), func(r
 	}
 	convert := func(r rawLead) (ingest.LeadRecord, error) { return mapping.Convert(r.row, r.num, s.Checker) }
 	return next, convert, nil
-}
-
-// mergeAccount fills dst's empty fields from src, as the offline pipeline
-// does for the rows of one account.
-func mergeAccount(dst, src *leadscore.Account) {
-	if src == nil {
-		return
-	}
-	fill := func(d *string, s string) {
-		if *d == "" {
-			*d = s
-		}
-	}
-	fill(&dst.Domain, src.Domain)
-	fill(&dst.Name, src.Name)
-	fill(&dst.Industry, src.Industry)
-	fill(&dst.Country, src.Country)
-	if dst.Employees == nil {
-		dst.Employees = src.Employees
-	}
-	if dst.Revenue == nil {
-		dst.Revenue = src.Revenue
-	}
-	dst.Priority = dst.Priority || src.Priority
-	if dst.Lists == nil {
-		dst.Lists = src.Lists
-	}
-	for k, v := range src.Fields {
-		if _, ok := dst.Fields[k]; ok {
-			continue
-		}
-		if dst.Fields == nil {
-			dst.Fields = map[string]any{}
-		}
-		dst.Fields[k] = v
-	}
 }

@@ -447,9 +447,9 @@ func TestConfigErrors(t *testing.T) {
 func TestMergeAccount(t *testing.T) {
 	n := int64(50)
 	dst := &leadscore.Account{ID: "a", Name: "First"}
-	mergeAccount(dst, nil)
-	mergeAccount(dst, &leadscore.Account{Name: "Second", Industry: "Retail", Employees: &n, Fields: map[string]any{"tier": 1.0}})
-	mergeAccount(dst, &leadscore.Account{Industry: "Software", Priority: true, Lists: []string{"x"}, Fields: map[string]any{"tier": 2.0, "plan": "gold"}})
+	dst.FillFrom(nil)
+	dst.FillFrom(&leadscore.Account{Name: "Second", Industry: "Retail", Employees: &n, Fields: map[string]any{"tier": 1.0}})
+	dst.FillFrom(&leadscore.Account{Industry: "Software", Priority: true, Lists: []string{"x"}, Fields: map[string]any{"tier": 2.0, "plan": "gold"}})
 	if dst.Name != "First" || dst.Industry != "Retail" || dst.Employees != &n || !dst.Priority ||
 		len(dst.Lists) != 1 || dst.Fields["tier"] != 1.0 || dst.Fields["plan"] != "gold" {
 		t.Errorf("merged %+v", dst)

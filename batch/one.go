@@ -131,7 +131,7 @@ func ScoreLead(ctx context.Context, cfg Config, key string) (*LeadResult, Stats,
 		merged := &leadscore.Account{ID: target.Lead.AccountID}
 		for i := range group {
 			if group[i].lead.AccountID == target.Lead.AccountID {
-				mergeAccount(merged, group[i].account)
+				merged.FillFrom(group[i].account)
 			}
 		}
 		res.Account = merged

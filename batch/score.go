@@ -60,7 +60,7 @@ func (g *groupScorer) scoreGroup(leads []leadItem, events [][]leadscore.Event, w
 			accounts[key] = a
 		}
 		a.members = append(a.members, i)
-		mergeAccount(a.merged, leads[i].account)
+		a.merged.FillFrom(leads[i].account)
 	}
 	for _, a := range accounts {
 		if len(a.members) < 2 {
@@ -118,41 +118,6 @@ func latestActivity(events []leadscore.Event, asOf time.Time) time.Time {
 		}
 	}
 	return t
-}
-
-// mergeAccount fills dst's empty fields from src.
-func mergeAccount(dst, src *leadscore.Account) {
-	if src == nil {
-		return
-	}
-	fill := func(d *string, s string) {
-		if *d == "" {
-			*d = s
-		}
-	}
-	fill(&dst.Domain, src.Domain)
-	fill(&dst.Name, src.Name)
-	fill(&dst.Industry, src.Industry)
-	fill(&dst.Country, src.Country)
-	if dst.Employees == nil {
-		dst.Employees = src.Employees
-	}
-	if dst.Revenue == nil {
-		dst.Revenue = src.Revenue
-	}
-	dst.Priority = dst.Priority || src.Priority
-	if dst.Lists == nil {
-		dst.Lists = src.Lists
-	}
-	for k, v := range src.Fields {
-		if _, ok := dst.Fields[k]; ok {
-			continue
-		}
-		if dst.Fields == nil {
-			dst.Fields = map[string]any{}
-		}
-		dst.Fields[k] = v
-	}
 }
 
 func (r *run) outPath(b int) string { return filepath.Join(r.dir, fmt.Sprintf("out-%05d.bin", b)) }
