@@ -14,6 +14,7 @@ import (
 
 	"github.com/leadscore/leadscore"
 	"github.com/leadscore/leadscore/ingest"
+	"github.com/leadscore/leadscore/internal/pipeline"
 	"github.com/leadscore/leadscore/quality"
 )
 
@@ -427,7 +428,7 @@ func (s *FileSource) readEvents(ctx context.Context) (*eventIndex, error) {
 			}
 			return nil
 		}
-		err = orderedMap(ctx, defaultWorkers(), produce, parse, consume)
+		err = pipeline.Ordered(ctx, defaultWorkers(), produce, func(_ int, b eventLines) parsedEvents { return parse(b) }, consume)
 		f.Close()
 		if err != nil {
 			return nil, err
@@ -529,7 +530,7 @@ func (s *FileSource) eachLead(ctx context.Context, report bool, fn func(*ingest.
 		}
 		return nil
 	}
-	return orderedMap(ctx, defaultWorkers(), produce, conv, consume)
+	return pipeline.Ordered(ctx, defaultWorkers(), produce, func(_ int, c []rawLead) converted { return conv(c) }, consume)
 }
 
 // leadReader returns the raw row reader for the lead file and the

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/leadscore/leadscore/ingest"
+	"github.com/leadscore/leadscore/internal/pipeline"
 )
 
 // eventBlock is a run of consecutive lines of an events file. Lines are
@@ -162,7 +163,7 @@ func (r *run) readEvents(ctx context.Context, path string) error {
 		r.progress(Progress{Phase: PhaseEvents, Done: pb.offset, Total: f.Size, Bytes: true})
 		return nil
 	}
-	if err := ordered(ctx, r.cfg.Workers, produce, parse, consume); err != nil {
+	if err := pipeline.Ordered(ctx, r.cfg.Workers, produce, parse, consume); err != nil {
 		return err
 	}
 	r.progress(Progress{Phase: PhaseEvents, Done: f.Size, Total: f.Size, Bytes: true})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/leadscore/leadscore"
 	"github.com/leadscore/leadscore/ingest"
+	"github.com/leadscore/leadscore/internal/pipeline"
 )
 
 // spillFile is one bucket on disk.
@@ -199,7 +200,7 @@ func (r *run) readLeads(ctx context.Context) error {
 		r.progress(Progress{Phase: PhaseLeads, Done: f.Offset(), Total: f.Size, Bytes: true})
 		return nil
 	}
-	if err := ordered(ctx, r.cfg.Workers, produce, convert, consume); err != nil {
+	if err := pipeline.Ordered(ctx, r.cfg.Workers, produce, convert, consume); err != nil {
 		return err
 	}
 	r.progress(Progress{Phase: PhaseLeads, Done: f.Size, Total: f.Size, Bytes: true})

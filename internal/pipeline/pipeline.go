@@ -1,20 +1,23 @@
-package batch
+// Package pipeline runs a stage of a streaming reader on all cores while
+// keeping its output in input order, for the offline pipeline and
+// analytics, which both read lead and event files.
+package pipeline
 
 import (
 	"context"
 	"sync"
 )
 
-// ordered runs fn on the items from produce with n workers and hands the
+// Ordered runs fn on the items from produce with n workers and hands the
 // results to consume in production order. Order matters because problems
-// are reported in file order and the spill files must not depend on
+// are reported in file order and outputs must not depend on
 // scheduling. Memory is bounded by the channel capacities: at most a few
 // items per worker are in flight.
 //
 // produce sends items by calling emit, which returns false once the
 // pipeline is stopping; the first error of produce or consume ends the
 // run and is returned.
-func ordered[In, Out any](ctx context.Context, n int, produce func(emit func(In) bool) error,
+func Ordered[In, Out any](ctx context.Context, n int, produce func(emit func(In) bool) error,
 	fn func(worker int, in In) Out, consume func(Out) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
