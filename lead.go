@@ -94,3 +94,9 @@ func (dst *Account) FillFrom(src *Account) {
 		dst.Fields[k] = v
 	}
 }
+
+// LeadKey names a lead with its account, for paging account by account.
+type LeadKey struct {
+	AccountID string `json:"account_id"`
+	ID        string `json:"id"`
+}

@@ -203,6 +203,9 @@ type Service interface {
 	// UpdateUser changes a user; a new role or password, or disabling,
 	// ends the user's sessions.
 	UpdateUser(ctx context.Context, id string, ch UserChange) (*User, error)
+	// LeadAccess is which leads u may open and act on: every lead, or
+	// those of u's team (see LeadAccess).
+	LeadAccess(ctx context.Context, u User) (*LeadAccess, error)
 	// SignIn checks a password and starts a session. Every failure is the
 	// same CodeUnauthorized error.
 	SignIn(ctx context.Context, email, password string) (*NewSession, error)

@@ -163,6 +163,7 @@ type LeadFilter struct {
 	Qualified    *bool
 	AccountID    string
 	Owner        string
+	Owners       []string // any of these owners, ignoring case and surrounding space: a sales team's leads
 	MinScore     *float64
 	UpdatedSince time.Time
 	Query        string // prefix of email, name or company
@@ -228,6 +229,11 @@ type Reader interface {
 	AccountListNames(ctx context.Context, domain string) (names []string, priority bool, err error)
 	// LeadIDs pages through every lead id in id order, for re-scoring.
 	LeadIDs(ctx context.Context, after string, limit int) ([]string, error)
+	// LeadKeysByAccount pages through every lead in (account, id) order,
+	// anonymous leads included, so that an account's people come
+	// together; after is the last key of the previous page (zero for the
+	// first). Leads without an account come first.
+	LeadKeysByAccount(ctx context.Context, after LeadKey, limit int) ([]LeadKey, error)
 	CountLeads(ctx context.Context) (int64, error)
 	UserReader
 }

@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/leadscore/leadscore"
@@ -28,6 +29,49 @@ type StoreLead struct {
 	// not seen it).
 	Stage   string
 	Outcome *leadscore.Outcome
+	// Peers are the other people of the lead's account with the times they
+	// were active (see LinkPeers).
+	Peers []leadscore.Peer
+}
+
+// MaxStorePeers bounds the colleagues a stored lead is given: the
+// stakeholder signal saturates long before, and a giant account must not
+// make a report quadratic.
+const MaxStorePeers = 200
+
+// LinkPeers gives every lead of a page the other people of its account in
+// the page, with the times they were active (bot traffic aside): what
+// account.active_people counts as of any date. The page must hold each
+// account whole (the store pages account by account).
+func LinkPeers(page []StoreLead) {
+	byAccount := map[string][]leadscore.Peer{}
+	for i := range page {
+		sl := &page[i]
+		acct := sl.Lead.AccountID
+		if acct == "" || len(byAccount[acct]) >= MaxStorePeers {
+			continue
+		}
+		var act []time.Time
+		for j := range sl.Events {
+			if !sl.Events[j].Bot {
+				act = append(act, sl.Events[j].At)
+			}
+		}
+		if len(act) > 0 {
+			slices.SortFunc(act, func(a, b time.Time) int { return a.Compare(b) })
+			act = slices.CompactFunc(act, func(a, b time.Time) bool { return a.Equal(b) })
+			byAccount[acct] = append(byAccount[acct], leadscore.Peer{LeadID: sl.Lead.ID, Activity: act})
+		}
+	}
+	for i := range page {
+		sl := &page[i]
+		sl.Peers = nil
+		for _, p := range byAccount[sl.Lead.AccountID] {
+			if p.LeadID != sl.Lead.ID && len(sl.Peers) < MaxStorePeers {
+				sl.Peers = append(sl.Peers, p)
+			}
+		}
+	}
 }
 
 // StoreRecord turns a stored lead into a record.
@@ -42,7 +86,7 @@ type StoreLead struct {
 // later one; a won lead reached every stage. The store keeps the current
 // stage, so a lead sent back (recycled, rejected) counts only where it is now.
 func StoreRecord(sl StoreLead, asOf time.Time, lostAfter time.Duration) *Record {
-	rec := &Record{Input: scoring.Input{Lead: sl.Lead, Account: sl.Account}}
+	rec := &Record{Input: scoring.Input{Lead: sl.Lead, Account: sl.Account, Peers: sl.Peers}}
 	rec.Input.Events = make([]leadscore.Event, len(sl.Events))
 	for i := range sl.Events {
 		rec.Input.Events[i] = sl.Events[i].Event
@@ -99,7 +143,7 @@ type Scope struct {
 	StoredLeads int64     `json:"stored_leads"`
 	Read        int       `json:"read"`
 	// Limited is true when the store held more leads than the limit: only
-	// the first Read leads by id were measured.
+	// the first Read leads, account by account, were measured.
 	Limited   bool   `json:"limited"`
 	Limit     int    `json:"limit"`
 	LostAfter string `json:"lost_after,omitempty"`

@@ -4,22 +4,26 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"math"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/leadscore/leadscore"
 )
 
-// usersAdd runs `leadscore users add` with the password on stdin.
-func usersAdd(t *testing.T, dataDir, email, role, password string) {
+// usersAdd runs `leadscore users add` with the password on stdin and any
+// further flags (--team).
+func usersAdd(t *testing.T, dataDir, email, role, password string, flags ...string) {
 	t.Helper()
-	cmd := exec.Command(bin, "users", "add", "--data-dir", dataDir, "--email", email, "--role", role, "--password-stdin")
+	cmd := exec.Command(bin, append([]string{"users", "add", "--data-dir", dataDir, "--email", email, "--role", role, "--password-stdin"}, flags...)...)
 	cmd.Env = cleanEnv()
 	cmd.Stdin = strings.NewReader(password + "\n")
 	var out bytes.Buffer
@@ -31,12 +35,15 @@ func usersAdd(t *testing.T, dataDir, email, role, password string) {
 
 // uiServer prepares a data directory with users, starts the real binary
 // with the example model, and imports generated demo leads and events.
+// The sales reps rep@ and mate@ are in team emea, outsider@ in apac.
 func uiServer(t *testing.T) (*server, string) {
 	t.Helper()
 	dir := t.TempDir()
 	dataDir := filepath.Join(dir, "data")
 	usersAdd(t, dataDir, "admin@example.com", "admin", "browser-check-password")
-	usersAdd(t, dataDir, "rep@example.com", "sales", "browser-check-password")
+	usersAdd(t, dataDir, "rep@example.com", "sales", "browser-check-password", "--team", "emea")
+	usersAdd(t, dataDir, "mate@example.com", "sales", "browser-check-password", "--team", "emea")
+	usersAdd(t, dataDir, "outsider@example.com", "sales", "browser-check-password", "--team", "apac")
 	model := filepath.Join(repoRoot, "examples", "b2b-saas.yaml")
 	srv := startServer(t, nil, "--data-dir", dataDir, "--addr", "127.0.0.1:0", "--model", model)
 	demo := filepath.Join(dir, "demo")
@@ -161,6 +168,52 @@ func routeToRep(t *testing.T, srv *server, rep string) (mine, other string) {
 	return mine, other
 }
 
+// seniorTitleRaise is what the browser check adds to the example model's
+// senior-title rule (15 points) in the model editor.
+const seniorTitleRaise = 5
+
+// raisableLead finds, highest score first, a lead whose b2b-saas score
+// rises by exactly seniorTitleRaise when the senior-title rule is worth
+// that much more: the rule counted for it, its good-fit category stays
+// under its cap of 25, the total stays inside the scale, and its raw score
+// is far enough from a rounding boundary that seconds of half-life decay
+// cannot move the rounded score. It returns the lead and its displayed
+// score now.
+func raisableLead(t *testing.T, srv *server, except ...string) (leadscore.Lead, int64) {
+	t.Helper()
+	ctx := context.Background()
+	c := srv.client()
+	rows, _, err := c.ListLeads(ctx, leadscore.LeadFilter{Model: "b2b-saas", Limit: 400})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if slices.Contains(except, r.Lead.ID) || r.Lead.Email == "" {
+			continue
+		}
+		view, err := c.GetLead(ctx, r.Lead.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rec := range view.Scores {
+			ev := rec.Evaluation
+			if rec.Model != "b2b-saas" || ev == nil || ev.Disqualified {
+				continue
+			}
+			senior := slices.ContainsFunc(ev.Contributions, func(c leadscore.Contribution) bool { return c.Rule == "senior-title" && c.Points == 15 })
+			goodFit := slices.ContainsFunc(ev.Categories, func(c leadscore.CategoryResult) bool {
+				return strings.HasSuffix(c.Path, "good_fit") && !c.Capped && c.Uncapped+seniorTitleRaise <= 25
+			})
+			frac := ev.Raw - math.Floor(ev.Raw)
+			if senior && goodFit && ev.Raw >= 0 && ev.Raw+seniorTitleRaise <= 100 && math.Abs(frac-0.5) > 0.05 {
+				return view.Lead, rec.Display
+			}
+		}
+	}
+	t.Fatal("no lead whose score the senior-title raise changes exactly")
+	return leadscore.Lead{}, 0
+}
+
 // TestWebUIBrowser drives the UI in headless Chromium.
 func TestWebUIBrowser(t *testing.T) {
 	srv, top := uiServer(t)
@@ -195,10 +248,35 @@ func TestWebUIBrowser(t *testing.T) {
 	}
 
 	repLead, otherLead := routeToRep(t, srv, "rep@example.com")
+	raised, before := raisableLead(t, srv, repLead, otherLead)
 	out := runBrowserCheck(t, "ui.browser.mjs", "LEADSCORE_URL="+srv.URL, "LEADSCORE_UI_EMAIL=admin@example.com",
 		"LEADSCORE_UI_PASSWORD=browser-check-password", "LEADSCORE_UI_LEAD="+top, "LEADSCORE_UI_DRAFT="+draft,
-		"LEADSCORE_UI_REP_EMAIL=rep@example.com", "LEADSCORE_UI_REP_LEAD="+repLead, "LEADSCORE_UI_OTHER_LEAD="+otherLead)
+		"LEADSCORE_UI_REP_EMAIL=rep@example.com", "LEADSCORE_UI_REP_LEAD="+repLead, "LEADSCORE_UI_OTHER_LEAD="+otherLead,
+		"LEADSCORE_UI_RAISED_LEAD="+raised.ID, "LEADSCORE_UI_RAISED_EMAIL="+raised.Email, "LEADSCORE_UI_RAISE="+strconv.Itoa(seniorTitleRaise),
+		"LEADSCORE_UI_MATE_EMAIL=mate@example.com", "LEADSCORE_UI_OUTSIDER_EMAIL=outsider@example.com")
 	if !strings.Contains(out, "fail 0") {
 		t.Errorf("browser check output:\n%s", out)
+	}
+
+	// What the browser saw is what the service stores: the version saved
+	// in the editor is active, and the lead's score rose by the raise.
+	ctx := context.Background()
+	versions, err := srv.client().ModelVersions(ctx, "b2b-saas")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range versions {
+		if edited := strings.Contains(v.Source, "points: 20"); v.Active != edited {
+			t.Errorf("b2b-saas version %s: active %v, edited in the browser %v", v.Version, v.Active, edited)
+		}
+	}
+	view, err := srv.client().GetLead(ctx, raised.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range view.Scores {
+		if rec.Model == "b2b-saas" && rec.Display != before+seniorTitleRaise {
+			t.Errorf("lead %s scores %d after the activation, want %d+%d", raised.ID, rec.Display, before, seniorTitleRaise)
+		}
 	}
 }

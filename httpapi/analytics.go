@@ -16,12 +16,12 @@ import (
 
 func (s *server) analyticsRoutes() []route {
 	const read = leadscore.ScopeRead
-	return []route{
+	return append([]route{
 		{"GET", "/api/v1/reports/calibration", authBearer, read, s.calibrationReport},
 		{"GET", "/api/v1/reports/threshold", authBearer, read, s.thresholdAdvice},
 		{"GET", "/api/v1/reports/lift", authBearer, read, s.ruleLift},
 		{"POST", "/api/v1/models/{name}/versions/{version}/preview", authBearer, read, s.previewVersion},
-	}
+	}, s.shadowRoutes()...)
 }
 
 // reporter is the service's analytics, or a not_found error when the
@@ -201,7 +201,7 @@ func analyticsOps() []apiOp {
 	withModel := func(extra ...obj) []obj {
 		return append(append([]obj{model, version}, common...), extra...)
 	}
-	return []apiOp{
+	return append([]apiOp{
 		{method: "GET", path: "/api/v1/reports/calibration", summary: "Calibration report of a model against recorded outcomes", tag: "reports",
 			auth: authBearer, scope: read,
 			desc: "Won outcomes are conversions and lost ones are not; leads without an outcome are left out unless lost_after says when " +
@@ -223,10 +223,11 @@ func analyticsOps() []apiOp {
 				"would newly qualify or drop out, and the score distribution before and after. Stores nothing.",
 			params: append([]obj{pathParam("name", "the model name"), pathParam("version", "the version to preview")}, common...),
 			ok:     "200", okBody: ref("PreviewResult"), errors: restRead},
-	}
+	}, shadowOps()...)
 }
 
 // analyticsSchemas are the types the operations above answer with.
 func analyticsSchemas() []any {
-	return []any{analytics.CalibrationResult{}, analytics.AdviceResult{}, analytics.LiftResult{}, analytics.PreviewResult{}}
+	return append([]any{analytics.CalibrationResult{}, analytics.AdviceResult{}, analytics.LiftResult{}, analytics.PreviewResult{}},
+		shadowSchemas()...)
 }

@@ -236,6 +236,9 @@ func buildOpenAPI() []byte {
 	for _, t := range analyticsSchemas() {
 		gen.of(reflect.TypeOf(t))
 	}
+	for _, t := range predictiveSchemas() {
+		gen.of(reflect.TypeOf(t))
+	}
 	// Request bodies get their own variants without required fields: a
 	// lead sent with only an email is valid input even though a lead read
 	// back always has an id.
@@ -249,7 +252,7 @@ func buildOpenAPI() []byte {
 	}
 
 	paths := obj{}
-	for _, op := range append(append(apiOps(), automationOps()...), analyticsOps()...) {
+	for _, op := range append(append(append(apiOps(), automationOps()...), analyticsOps()...), predictiveOps()...) {
 		item, _ := paths[op.path].(obj)
 		if item == nil {
 			item = obj{}
@@ -279,6 +282,7 @@ func buildOpenAPI() []byte {
 			obj{"name": "automation", "description": "Lifecycle stages, sales actions, outcomes, routing and owners"},
 			obj{"name": "webhooks", "description": "Subscriptions, deliveries and replays"}, obj{"name": "operations"},
 			obj{"name": "reports", "description": "Models measured against recorded outcomes; impact previews"},
+			obj{"name": "predictive", "description": "Predictive models trained from the recorded outcomes, stored with their reports"},
 		},
 		"paths": paths,
 		"components": obj{

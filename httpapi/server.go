@@ -102,6 +102,7 @@ func NewServer(cfg Config) http.Handler {
 		promh:   promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{Registry: cfg.Registry}),
 	}
 	s.routes = append(append(s.routeTable(), s.automationRoutes()...), s.analyticsRoutes()...)
+	s.routes = append(s.routes, s.predictiveRoutes()...)
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.pattern(), s.wrap(rt))
 	}

@@ -177,9 +177,10 @@ func (d *docState) model(root *yaml.Node) *leadscore.ModelSpec {
 }
 
 // resolveArtifact reads an artefact path relative to the model file that
-// names it, so a model and its artefact can move together.
+// names it, so a model and its artefact can move together. A reference to
+// the database (store:NAME, store:NAME@VERSION) is not a path.
 func resolveArtifact(modelFile, artifact string) string {
-	if artifact == "" || filepath.IsAbs(artifact) || modelFile == "" {
+	if artifact == "" || filepath.IsAbs(artifact) || modelFile == "" || strings.HasPrefix(artifact, "store:") {
 		return artifact
 	}
 	return filepath.Join(filepath.Dir(modelFile), artifact)

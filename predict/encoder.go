@@ -365,7 +365,11 @@ func (e *Encoder) encodeTable(t *Table, rows []int, cutoff int64) *learn.Matrix 
 				if t.Activity != nil {
 					act = &t.Activity[i]
 				}
-				e.fill(x.Row(r), level, number, act, kinds, cutoff)
+				cut := cutoff
+				if t.cutoffs != nil {
+					cut = t.cutoffs[i]
+				}
+				e.fill(x.Row(r), level, number, act, kinds, cut)
 			}
 		}()
 	}
@@ -411,6 +415,9 @@ func sourceByName(name, label string) (source, bool) {
 			s.Label = label
 			return s, true
 		}
+	}
+	if key, ok := strings.CutPrefix(name, ruleScope); ok {
+		return source{Name: name, Label: label, key: key, rule: true}, true
 	}
 	scope, key, ok := strings.Cut(name, ".")
 	if !ok || (scope != "lead" && scope != "account") {

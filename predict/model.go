@@ -40,6 +40,9 @@ type Model struct {
 	Calibrator Platt           `json:"calibrator"`
 	Tiers      []Tier          `json:"tiers"`
 	Options    json.RawMessage `json:"options,omitempty"`
+	// Rules is the rule model whose rules are features, when training
+	// offered them.
+	Rules *RuleInputs `json:"rules,omitempty"`
 	// Activatable is false when the training data was too thin to trust
 	// the model in production (see NotActivatable).
 	Activatable    bool     `json:"activatable"`
@@ -175,7 +178,19 @@ func (s *Scorer) Score(l *leadscore.Lead, a *leadscore.Account, events []leadsco
 func (s *Scorer) score(l *leadscore.Lead, a *leadscore.Account, events iter.Seq[*leadscore.Event], asOf time.Time, factors int) Prediction {
 	m := s.m
 	e := m.Encoder
+	var fired map[string]bool
+	if m.Rules != nil && e.hasRules() {
+		var evs []leadscore.Event
+		for ev := range events {
+			evs = append(evs, *ev)
+		}
+		fired = m.Rules.Fired(l, a, evs, asOf)
+	}
 	for k := range e.Inputs {
+		if e.Inputs[k].src.rule {
+			s.vals[k] = ruleValue(fired, e.Inputs[k].src.key)
+			continue
+		}
 		s.vals[k] = e.Inputs[k].src.value(l, a, m.checker)
 	}
 	var act *activity
@@ -259,6 +274,12 @@ func (e *Encoder) describe(g int, vals []any, act *activity, cutoff int64) strin
 		case nil:
 			return in.Label + " unknown"
 		case float64:
+			if in.src.rule {
+				if v != 0 {
+					return in.Label
+				}
+				return in.Label + " (not met)"
+			}
 			if isYesNo(in) {
 				if v != 0 {
 					return in.Label + ": yes"
@@ -368,6 +389,19 @@ func Parse(b []byte, name string) (*Model, error) {
 		}
 	}
 	m.checker = quality.NewChecker()
+	if m.Rules != nil {
+		if m.Rules.Spec == nil {
+			return nil, leadscore.Errorf(leadscore.CodeInvalid, "%s: the rule features have no rule model", name)
+		}
+		if err := m.Rules.compile(m.checker); err != nil {
+			return nil, leadscore.Errorf(leadscore.CodeInvalid, "%s: %v", name, err)
+		}
+	}
+	for k := range m.Encoder.Inputs {
+		if m.Encoder.Inputs[k].src.rule && m.Rules == nil {
+			return nil, leadscore.Errorf(leadscore.CodeInvalid, "%s: feature %s needs the rule model, which the artefact lacks", name, m.Encoder.Inputs[k].Name)
+		}
+	}
 	return &m, nil
 }
 

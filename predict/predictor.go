@@ -18,6 +18,10 @@ const factorsPerSide = 5
 // reason, since scoring leads with it would present a guess as a
 // prediction.
 func LoadPredictor(path string) (scoring.Predictor, error) {
+	if name, _, ok := ParseStoreRef(path); ok {
+		return nil, leadscore.Errorf(leadscore.CodeInvalid, "%s is stored in a server's database: score with the server, or export it "+
+			"(GET /api/v1/predictive/%s/versions/current?format=artifact) and name the file", path, name)
+	}
 	m, err := Load(path)
 	if err != nil {
 		return nil, err

@@ -22,6 +22,9 @@ type source struct {
 	field ingest.Field
 	key   string
 	acct  bool
+	// rule marks a rule of a rule model (RuleInputs): its value is whether
+	// the rule fired, which needs the lead's events and the cut-off.
+	rule bool
 }
 
 // sourcesFor lists the sources a lead file's columns provide. Identifiers
@@ -79,6 +82,9 @@ func standardSource(f ingest.Field) (source, bool) {
 // value reads the source from a lead: a float64 (numbers and yes/no), a
 // string, or nil when absent.
 func (s *source) value(l *leadscore.Lead, a *leadscore.Account, checker *quality.Checker) any {
+	if s.rule {
+		return nil
+	}
 	switch s.field {
 	case ingest.FieldCustom:
 		var v any

@@ -29,6 +29,9 @@ type ReadOptions struct {
 	// MaxProblems bounds the rejected rows kept for the report (all are
 	// counted). 0 means 20.
 	MaxProblems int
+	// KeepLeads keeps each row's lead and (with ReadEvents) its events,
+	// for AddRules.
+	KeepLeads bool
 }
 
 // Table is a lead file read column by column, with the outcome per row.
@@ -51,6 +54,12 @@ type Table struct {
 	emails    map[string]int32
 	// Activity is the per-row event aggregate, nil without events.
 	Activity []activity
+	// cutoffs holds each row's own cut-off (unix seconds) when rows were
+	// observed at different times (training from the store: each lead just
+	// before its outcome); nil means every row shares the training AsOf.
+	cutoffs []int64
+	// kept holds the rows' leads and events for AddRules (KeepLeads).
+	kept []keptLead
 	// EventTypes lists the event types seen before the cut-off, in order of
 	// first appearance; activity entries index into it.
 	EventTypes []string
@@ -70,6 +79,12 @@ type ReadStats struct {
 	EventsUnmatched  int      `json:"events_unmatched,omitempty"`
 	EventsRejected   int      `json:"events_rejected,omitempty"`
 	EventsBot        int      `json:"events_bot,omitempty"`
+}
+
+type keptLead struct {
+	lead    leadscore.Lead
+	account *leadscore.Account
+	events  []leadscore.Event
 }
 
 // rawColumn holds one source's values: numbers in num (NaN when absent or
@@ -292,6 +307,9 @@ func readLeads(ctx context.Context, r io.Reader, path string, opt ReadOptions) (
 		for k := range t.Sources {
 			t.cols[k].add(t.Sources[k].value(&rec.Lead, rec.Account, checker))
 		}
+		if opt.KeepLeads {
+			t.kept = append(t.kept, keptLead{lead: rec.Lead, account: rec.Account})
+		}
 		t.Y = append(t.Y, converted)
 		t.Order = append(t.Order, order)
 		t.Lines = append(t.Lines, line)
@@ -333,6 +351,9 @@ func (t *Table) keep(want func(i int) bool) {
 		if t.Activity != nil {
 			t.Activity[n] = t.Activity[i]
 		}
+		if t.cutoffs != nil {
+			t.cutoffs[n] = t.cutoffs[i]
+		}
 		for k := range t.cols {
 			c := &t.cols[k]
 			if c.cat {
@@ -351,6 +372,9 @@ func (t *Table) keep(want func(i int) bool) {
 	}
 	if t.Activity != nil {
 		t.Activity = t.Activity[:n]
+	}
+	if t.cutoffs != nil {
+		t.cutoffs = t.cutoffs[:n]
 	}
 	for k := range t.cols {
 		c := &t.cols[k]
@@ -444,7 +468,36 @@ func (t *Table) ReadEvents(ctx context.Context, path string, cutoff time.Time) e
 			}
 		}
 		t.Activity[row].add(k, e.At.Unix(), cut)
+		if t.kept != nil {
+			t.kept[row].events = append(t.kept[row].events, *e)
+		}
 	}
+	return nil
+}
+
+// AddRules adds one 0/1 feature per rule of the rule model: whether it
+// fired for the lead as of cutoff, with its events before cutoff. The
+// table must have been read with KeepLeads (and events read first); the
+// kept leads are let go afterwards.
+func (t *Table) AddRules(rules *RuleInputs, cutoff time.Time) error {
+	if t.kept == nil || len(t.kept) != len(t.Y) {
+		return errors.New("predict: rules need a table read with KeepLeads, before rows are left out")
+	}
+	srcs := rules.sources()
+	cols := make([]rawColumn, len(srcs))
+	for i := range t.kept {
+		k := &t.kept[i]
+		fired := rules.Fired(&k.lead, k.account, k.events, cutoff)
+		for j, s := range srcs {
+			cols[j].add(ruleValue(fired, s.key))
+		}
+	}
+	for j := range cols {
+		cols[j].finish()
+	}
+	t.Sources = append(t.Sources, srcs...)
+	t.cols = append(t.cols, cols...)
+	t.kept = nil
 	return nil
 }
 

@@ -40,6 +40,10 @@ type TrainOptions struct {
 	Now      time.Time
 	DataHash string
 	Target   string
+	// Rules is the rule model whose rules the table offers as features
+	// (Table.AddRules, TableBuilder with rules); it goes into the artefact
+	// so that scoring evaluates the same rules.
+	Rules *RuleInputs
 	// Progress, when set, hears what training is doing.
 	Progress func(msg string)
 }
@@ -292,6 +296,12 @@ func Train(ctx context.Context, t *Table, opt TrainOptions) (*Model, *Report, er
 	rep.Columns = len(f.enc.Columns)
 	m := &Model{Format: FormatVersion, Kind: opt.Learner, CreatedAt: opt.Now.UTC().Truncate(time.Second), DataHash: opt.DataHash,
 		Target: opt.Target, Encoder: f.enc, GBDT: f.gbdt, Logistic: f.lin, Calibrator: f.platt, checker: quality.NewChecker()}
+	if f.enc.hasRules() {
+		if opt.Rules == nil {
+			return nil, rep, leadscore.Errorf(leadscore.CodeInvalid, "the table has rule features but no rule model was given to score them with")
+		}
+		m.Rules = opt.Rules
+	}
 	if f.gbdt != nil {
 		rep.Rounds = f.gbdt.Rounds
 		gopt, _ := json.Marshal(opt.GBDT.withDefaults())

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/leadscore/leadscore"
@@ -35,6 +36,8 @@ type storeSource struct {
 	lostAfter time.Duration
 	limit     int
 	read      int
+	// page is how many leads a read asks for (reportPage).
+	page int
 }
 
 func (s *Service) newStoreSource(ctx context.Context, q *analytics.Query) (*storeSource, analytics.Scope, error) {
@@ -63,67 +66,118 @@ func (s *Service) newStoreSource(ctx context.Context, q *analytics.Query) (*stor
 	if q.Horizon > 0 {
 		scope.Horizon = q.Horizon.String()
 	}
-	return &storeSource{ws: s.ws, bulk: bulk, auto: auto, asOf: q.AsOf, lostAfter: q.LostAfter, limit: q.MaxLeads}, scope, nil
+	return &storeSource{ws: s.ws, bulk: bulk, auto: auto, asOf: q.AsOf, lostAfter: q.LostAfter, limit: q.MaxLeads, page: reportPage}, scope, nil
 }
 
 func (src *storeSource) Stages() []string { return analytics.StoreStages() }
 
+// Each hands out the stored leads account by account, so that each lead
+// sees its colleagues' activity (account.active_people) as of any date
+// without a second read: a page never splits an account, except one larger
+// than maxAccountPage, which is read in parts.
 func (src *storeSource) Each(ctx context.Context, fn func(*analytics.Record) error) error {
 	src.read = 0
-	after := ""
+	var after leadscore.LeadKey
+	var held []leadscore.LeadKey // the last account of a page, read whole with the next
 	for src.read < src.limit {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		ids, err := src.ws.LeadIDs(ctx, after, min(reportPage, src.limit-src.read))
+		keys, err := src.ws.LeadKeysByAccount(ctx, after, src.page)
 		if err != nil {
 			return err
 		}
-		if len(ids) == 0 {
-			return nil
+		end := len(keys) < src.page
+		if len(keys) > 0 {
+			after = keys[len(keys)-1]
 		}
-		after = ids[len(ids)-1]
-		leads, err := src.bulk.LeadsByID(ctx, ids)
-		if err != nil {
-			return err
-		}
-		events, err := src.bulk.EventsOf(ctx, ids)
-		if err != nil {
-			return err
-		}
-		autos, err := src.auto.LeadAutomations(ctx, ids)
-		if err != nil {
-			return err
-		}
-		outcomes, err := src.auto.OutcomesOf(ctx, ids)
-		if err != nil {
-			return err
-		}
-		accounts := map[string]*leadscore.Account{}
-		for _, id := range ids {
-			lead := leads[id]
-			if lead == nil {
-				continue
+		page := append(held, keys...)
+		held = nil
+		if !end {
+			last := page[len(page)-1].AccountID
+			cut := len(page)
+			for cut > 0 && page[cut-1].AccountID == last {
+				cut--
 			}
-			sl := analytics.StoreLead{Lead: lead, Events: events[id]}
-			if a := autos[id]; a != nil {
-				sl.Stage = a.Stage
-			}
-			if lead.AccountID != "" {
-				acct, seen := accounts[lead.AccountID]
-				if !seen {
-					if acct, err = accountWithLists(ctx, src.ws, lead.AccountID); err != nil {
-						return err
-					}
-					accounts[lead.AccountID] = acct
+			if last != "" && (cut > 0 || len(page) < maxAccountPage) {
+				if cut == 0 {
+					// One account so far: read on until it ends.
+					held = page
+					continue
 				}
-				sl.Account = acct
+				held = slices.Clone(page[cut:])
+				page = page[:cut]
 			}
-			sl.Outcome = outcomes[id]
-			src.read++
-			if err := fn(analytics.StoreRecord(sl, src.asOf, src.lostAfter)); err != nil {
+		}
+		if len(page) > src.limit-src.read {
+			page = page[:src.limit-src.read]
+		}
+		if len(page) > 0 {
+			if err := src.emit(ctx, page, fn); err != nil {
 				return err
 			}
+		}
+		if end {
+			return nil
+		}
+	}
+	return nil
+}
+
+// maxAccountPage bounds the leads of one account read together.
+const maxAccountPage = 20000
+
+// emit reads one page of leads with their events, lifecycle stages,
+// outcomes and accounts, and hands them out in order.
+func (src *storeSource) emit(ctx context.Context, keys []leadscore.LeadKey, fn func(*analytics.Record) error) error {
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = k.ID
+	}
+	leads, err := src.bulk.LeadsByID(ctx, ids)
+	if err != nil {
+		return err
+	}
+	events, err := src.bulk.EventsOf(ctx, ids)
+	if err != nil {
+		return err
+	}
+	autos, err := src.auto.LeadAutomations(ctx, ids)
+	if err != nil {
+		return err
+	}
+	outcomes, err := src.auto.OutcomesOf(ctx, ids)
+	if err != nil {
+		return err
+	}
+	accounts := map[string]*leadscore.Account{}
+	page := make([]analytics.StoreLead, 0, len(ids))
+	for _, id := range ids {
+		lead := leads[id]
+		if lead == nil {
+			continue
+		}
+		sl := analytics.StoreLead{Lead: lead, Events: events[id], Outcome: outcomes[id]}
+		if a := autos[id]; a != nil {
+			sl.Stage = a.Stage
+		}
+		if lead.AccountID != "" {
+			acct, seen := accounts[lead.AccountID]
+			if !seen {
+				if acct, err = accountWithLists(ctx, src.ws, lead.AccountID); err != nil {
+					return err
+				}
+				accounts[lead.AccountID] = acct
+			}
+			sl.Account = acct
+		}
+		page = append(page, sl)
+	}
+	analytics.LinkPeers(page)
+	for i := range page {
+		src.read++
+		if err := fn(analytics.StoreRecord(page[i], src.asOf, src.lostAfter)); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -220,3 +220,72 @@ func TestReportsAreBounded(t *testing.T) {
 		t.Errorf("out of time: %v, want invalid naming max_leads", err)
 	}
 }
+
+// TestStoredLeadsSeeTheirColleagues: a report over the stored leads reads
+// them account by account, so each lead sees its colleagues' activity
+// (account.active_people) even when an account spans a page boundary,
+// and the buying-committee rule fires in the report as it did live.
+func TestStoredLeadsSeeTheirColleagues(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for _, p := range []string{"ana", "ben", "cy"} {
+		f.ingest(identify("id-"+p, p, map[string]any{"email": p + "@acme-corp.com"}))
+		f.ingest(track("e-"+p, p, "page.viewed", map[string]any{"path": "/docs"}))
+	}
+	f.ingest(identify("id-dan", "dan", map[string]any{"email": "dan@beta-labs.io"}),
+		identify("id-eve", "eve", map[string]any{"email": "eve@gmail.com"}),
+		identify("id-fay", "fay", map[string]any{"email": "fay@acme-corp.com"}))
+	f.ingest(track("e-dan", "dan", "page.viewed", map[string]any{"path": "/docs"}))
+
+	q := analytics.Query{Model: "b2b-saas", AsOf: f.clock.Now()}
+	set, err := f.svc.modelSet(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, page := range []int{2, 3, 500} {
+		src, _, err := f.svc.newStoreSource(ctx, &q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src.page = page
+		peers := map[string]string{}
+		committee := map[string]bool{}
+		var order []string
+		err = src.Each(ctx, func(r *analytics.Record) error {
+			order = append(order, r.Input.Lead.ID)
+			var names []string
+			for _, p := range r.Input.Peers {
+				names = append(names, p.LeadID)
+			}
+			peers[r.Input.Lead.ID] = strings.Join(names, " ")
+			for _, ev := range set.Evaluate(&r.Input, q.AsOf) {
+				for _, c := range ev.Contributions {
+					if ev.Model == "b2b-saas" && c.Rule == "buying-committee" {
+						committee[r.Input.Lead.ID] = true
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(order) != 6 {
+			t.Fatalf("page %d: %d leads handed out (%v), want 6", page, len(order), order)
+		}
+		want := map[string]string{"ana": "ben cy", "ben": "ana cy", "cy": "ana ben", "fay": "ana ben cy", "dan": "", "eve": ""}
+		for id, w := range want {
+			if peers[id] != w {
+				t.Errorf("page %d: %s sees active colleagues %q, want %q", page, id, peers[id], w)
+			}
+		}
+		for _, id := range []string{"ana", "ben", "cy", "fay"} {
+			if !committee[id] {
+				t.Errorf("page %d: three active people at acme-corp.com are a buying committee for %s", page, id)
+			}
+		}
+		if committee["dan"] || committee["eve"] {
+			t.Errorf("page %d: dan and eve have no committee: %v", page, committee)
+		}
+	}
+}

@@ -106,14 +106,11 @@ func fieldAt(list string, i int, field string) string {
 
 // GetLead returns a lead with its account and current scores.
 func (s *Service) GetLead(ctx context.Context, id string) (*leadscore.LeadView, error) {
-	id, err := s.resolve(ctx, id)
+	lead, err := s.resolveLead(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	lead, err := s.ws.Lead(ctx, id)
-	if err != nil {
-		return nil, err
-	}
+	id = lead.ID
 	v := &leadscore.LeadView{Lead: *lead}
 	if lead.AccountID != "" {
 		if a, err := s.ws.Account(ctx, lead.AccountID); err == nil {
@@ -143,6 +140,23 @@ func (s *Service) resolve(ctx context.Context, key string) (string, error) {
 	} else if leadscore.CodeOf(err) != leadscore.CodeNotFound {
 		return "", err
 	}
+	return s.resolveAlias(ctx, key)
+}
+
+// resolveLead is resolve for a caller that wants the lead itself: a lead
+// named by its id, the common case, costs one read instead of two.
+func (s *Service) resolveLead(ctx context.Context, key string) (*leadscore.Lead, error) {
+	if l, err := s.ws.Lead(ctx, key); err == nil || leadscore.CodeOf(err) != leadscore.CodeNotFound {
+		return l, err
+	}
+	id, err := s.resolveAlias(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return s.ws.Lead(ctx, id)
+}
+
+func (s *Service) resolveAlias(ctx context.Context, key string) (string, error) {
 	for _, alias := range []string{userAlias(key), emailAlias(key)} {
 		if id, err := s.ws.LeadByAlias(ctx, alias); err == nil {
 			return id, nil

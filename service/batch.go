@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -50,6 +51,8 @@ type batch struct {
 	// enqueued counts the webhook deliveries the batch wrote.
 	autoWork *autoBatch
 	enqueued int
+	// shadowScores are the shadow versions' scores, written with the batch.
+	shadowScores []*leadscore.ShadowScore
 }
 
 // pendingEvent is an event waiting for the bulk insert, with the result
@@ -685,14 +688,22 @@ func (b *batch) scoreTouched(ctx context.Context) error {
 			entry.st.SetPeers(othersThan(all, id))
 		}
 		t := b.touched[id]
-		evs := entry.st.Evaluate(b.now)
+		// A read waiting for a core runs between two leads (see
+		// sqlstore's encodeEvaluations).
+		runtime.Gosched()
+		evs := b.splitShadow(entry.st.Evaluate(b.now))
 		observed[id], accountOf[id] = b.observations(evs), entry.account
 		for _, ev := range evs {
 			rec := recordOf(ev, b.now)
-			records = append(records, rec)
 			now := summaryOf(rec)
 			p, known := entry.scores[ev.Model]
+			digest := ev.Digest()
+			if known && p == now && entry.stillStored(ev.Model, digest, rec.NextChangeAt, b.now) {
+				continue
+			}
+			records = append(records, rec)
 			entry.scores[ev.Model] = now
+			entry.remember(ev.Model, digest, rec.NextChangeAt)
 			if known && p == now {
 				continue
 			}
@@ -705,6 +716,9 @@ func (b *batch) scoreTouched(ctx context.Context) error {
 			}
 			ledger = append(ledger, le)
 		}
+	}
+	if err := b.putShadowScores(ctx); err != nil {
+		return err
 	}
 	if err := b.bulk.PutScores(ctx, records); err != nil {
 		return err
@@ -829,7 +843,7 @@ func (s *Service) states(ctx context.Context, b *batch, ids []string) (map[strin
 					in.Events = append(in.Events, stored[i].Event)
 				}
 			}
-			s.cache.put(id, lead.AccountID, b.set.gen, b.set.set.NewState(in))
+			s.cache.put(id, lead.AccountID, b.set.gen, b.set.stateSet().NewState(in))
 			b.stateTouched[id] = true
 			delete(b.stale, id)
 			out[id] = s.cache.entry(id, b.set.gen)

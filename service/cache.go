@@ -2,6 +2,7 @@ package service
 
 import (
 	"container/list"
+	"time"
 
 	"github.com/leadscore/leadscore/scoring"
 )
@@ -26,6 +27,40 @@ type cached struct {
 	// scores are the lead's scores as this process last committed them, so
 	// a re-score need not read them back. Nil until known.
 	scores map[string]scoreSummary
+	// written holds, per model, the digest and next change time of the
+	// evaluation as this process last wrote it, so that an evaluation
+	// telling the same story is not written again (see
+	// leadscore.Evaluation.Digest).
+	written map[string]writtenScore
+}
+
+type writtenScore struct {
+	digest uint64
+	next   time.Time
+}
+
+// remember records the evaluation just written for model.
+func (e *cached) remember(model string, digest uint64, next time.Time) {
+	if e.written == nil {
+		e.written = map[string]writtenScore{}
+	}
+	e.written[model] = writtenScore{digest: digest, next: next}
+}
+
+// stillStored reports whether the stored evaluation of model still serves
+// for a new one with this digest and next change time: same story, and a
+// stored next change that is still ahead and no later than the new one
+// (the due job must not miss a change; an early visit only costs a
+// re-evaluation, which then writes).
+func (e *cached) stillStored(model string, digest uint64, next, now time.Time) bool {
+	w, ok := e.written[model]
+	if !ok || w.digest != digest {
+		return false
+	}
+	if w.next.IsZero() {
+		return next.IsZero()
+	}
+	return w.next.After(now) && (next.IsZero() || !w.next.After(next))
 }
 
 // scoreSummary is what decides whether a new evaluation is a ledger entry.

@@ -29,7 +29,9 @@ type request struct {
 	rescore  []string
 	cause    leadscore.CauseKind
 	ref      string
-	fn       func(ctx context.Context, b *batch) error
+	// refs, when set, holds each re-scored lead's own cause reference.
+	refs []string
+	fn   func(ctx context.Context, b *batch) error
 	// progress is a job record written in the same transaction.
 	progress *leadscore.Job
 	done     chan error
@@ -149,8 +151,12 @@ func (s *Service) commitGroup(group []*request) {
 			case reqAccounts:
 				err = b.upsertAccounts(ctx, r.accounts)
 			case reqRescore:
-				for _, id := range r.rescore {
-					b.touch(id, r.cause, r.ref)
+				for i, id := range r.rescore {
+					ref := r.ref
+					if r.refs != nil {
+						ref = r.refs[i]
+					}
+					b.touch(id, r.cause, ref)
 				}
 				if r.progress != nil {
 					b.rescoringAll = true
@@ -236,27 +242,38 @@ func (s *Service) followUp(b *batch) {
 		defer s.wg.Done()
 		defer s.followUps.Done()
 		ctx := context.Background()
+		// One request per RescoreBatch leads, whatever accounts they come
+		// from: a request per account would cost a transaction each.
+		var ids []string
+		var refs []string
+		flush := func() bool {
+			for len(ids) > 0 {
+				n := min(len(ids), s.cfg.RescoreBatch)
+				err := s.submit(ctx, &request{kind: reqRescore, rescore: ids[:n], refs: refs[:n], cause: leadscore.CauseAttribute})
+				if err != nil {
+					if !errors.Is(err, errShuttingDown) {
+						s.log.Warn("re-scoring an account's people", "err", err)
+					}
+					return false
+				}
+				ids, refs = ids[n:], refs[n:]
+			}
+			return true
+		}
 		for _, a := range accounts {
 			people, err := s.ws.AccountLeads(ctx, a)
 			if err != nil {
 				s.log.Warn("re-scoring an account's people", "account", a, "err", err)
 				continue
 			}
-			ids := make([]string, 0, len(people))
 			for _, p := range people {
 				ids = append(ids, p.ID)
+				refs = append(refs, "account "+a)
 			}
-			for len(ids) > 0 {
-				n := min(len(ids), s.cfg.RescoreBatch)
-				err := s.submit(ctx, &request{kind: reqRescore, rescore: ids[:n], cause: leadscore.CauseAttribute, ref: "account " + a})
-				if err != nil {
-					if !errors.Is(err, errShuttingDown) {
-						s.log.Warn("re-scoring an account's people", "account", a, "err", err)
-					}
-					return
-				}
-				ids = ids[n:]
+			if len(ids) >= s.cfg.RescoreBatch && !flush() {
+				return
 			}
 		}
+		flush()
 	}()
 }

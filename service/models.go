@@ -27,6 +27,7 @@ func (s *Service) reloadModels(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	shadow := s.loadShadows(ctx, actives)
 	gen := uint64(1)
 	if prev := s.active(); prev != nil {
 		gen = prev.gen + 1
@@ -43,7 +44,7 @@ func (s *Service) reloadModels(ctx context.Context) error {
 		set = nil
 	}
 	s.models.Store(&activeSet{set: set, versions: versions, stakeWindow: window, gen: gen,
-		usesActivity: set != nil && set.UsesAccountActivity(), mql: mql})
+		usesActivity: set != nil && set.UsesAccountActivity(), mql: mql, shadow: shadow})
 	return nil
 }
 
@@ -112,6 +113,12 @@ func (s *Service) UploadModel(ctx context.Context, filename string, source []byt
 	}
 	now := s.now().UTC()
 	for i, spec := range res.Specs {
+		// A stored artefact named without a version is pinned to the
+		// current one now, so that a later retraining never changes what
+		// an uploaded version scores with.
+		if err := s.pinStoreArtifact(ctx, spec); err != nil {
+			return out, err
+		}
 		version, err := s.predictiveVersion(spec, res.Sources[i].Version)
 		if err != nil {
 			return out, err

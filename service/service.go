@@ -132,6 +132,9 @@ type Service struct {
 	source string
 	// deliver wakes the delivery worker when a commit wrote outbox rows.
 	deliver *deliverer
+	// training is set while a predictive model trains: one at a time, as
+	// training uses every core.
+	training atomic.Bool
 }
 
 var _ leadscore.Service = (*Service)(nil)
@@ -258,6 +261,9 @@ type activeSet struct {
 	usesActivity bool
 	// mql is each model's qualification threshold, nil for none.
 	mql map[string]*float64
+	// shadow is the shadow versions compiled with the active models (nil
+	// when none runs); lead states are built for its set (shadow.go).
+	shadow *shadowSet
 }
 
 func (s *Service) active() *activeSet { return s.models.Load() }

@@ -609,3 +609,61 @@ func TestPredictiveModelScoresOnIngest(t *testing.T) {
 		t.Errorf("a missing artefact: %v", err)
 	}
 }
+
+// TestUnchangedColleaguesKeepTheirStoredScore: a colleague's activity
+// re-scores the account's people, but a person whose evaluation tells the
+// same story keeps the stored one (same updated time, no ledger row),
+// while a real change is written with the account as its cause.
+func TestUnchangedColleaguesKeepTheirStoredScore(t *testing.T) {
+	f := newFixture(t)
+	people := []string{"ana", "ben", "cy", "dan"}
+	for _, p := range people {
+		f.ingest(identify("id-"+p, p, map[string]any{"email": p + "@acme-corp.com"}))
+	}
+	for _, p := range people[:3] {
+		f.clock.Add(time.Minute)
+		f.ingest(track("e-"+p, p, "page.viewed", map[string]any{"path": "/docs"}))
+	}
+	formed := f.clock.Now()
+	ledger := func(lead string) []leadscore.LedgerEntry {
+		t.Helper()
+		entries, err := f.svc.LeadHistory(context.Background(), lead, "b2b-saas", 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return entries
+	}
+	last := ledger("ana")[len(ledger("ana"))-1]
+	if last.Cause != leadscore.CauseAttribute || last.CauseRef != "account acme-corp.com" {
+		t.Fatalf("the committee reached ana through her account: %+v", last)
+	}
+	before := map[string]int{}
+	for _, p := range people[:3] {
+		if got := f.score(p, "b2b-saas").UpdatedAt; !got.Equal(formed) {
+			t.Fatalf("%s: score updated at %v, want %v (the committee formed then)", p, got, formed)
+		}
+		before[p] = len(ledger(p))
+	}
+
+	f.clock.Add(time.Minute)
+	f.ingest(track("e-dan", "dan", "page.viewed", map[string]any{"path": "/docs"}))
+	if got := f.score("dan", "b2b-saas").UpdatedAt; !got.Equal(f.clock.Now()) {
+		t.Fatalf("dan's own event must rewrite his score: updated at %v", got)
+	}
+	for _, p := range people[:3] {
+		stored := f.score(p, "b2b-saas")
+		if !stored.UpdatedAt.Equal(formed) {
+			t.Errorf("%s: a fourth active colleague changes nothing of %s's score, yet it was rewritten at %v", p, p, stored.UpdatedAt)
+		}
+		if n := len(ledger(p)); n != before[p] {
+			t.Errorf("%s: %d ledger rows, want %d", p, n, before[p])
+		}
+		evs, err := f.svc.ScoreAsOf(context.Background(), p, f.clock.Now(), "b2b-saas", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stored.Score != evs[0].Score || stored.Evaluation.Digest() != evs[0].Digest() {
+			t.Errorf("%s: the stored evaluation must still tell the fresh one's story: %v vs %v", p, stored.Score, evs[0].Score)
+		}
+	}
+}

@@ -85,12 +85,16 @@ func (s *Service) CreateUser(ctx context.Context, nu leadscore.NewUser) (*leadsc
 	if err != nil {
 		return nil, err
 	}
+	team, err := leadscore.CheckTeam(nu.Team)
+	if err != nil {
+		return nil, err
+	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(nu.Password), bcrypt.DefaultCost)
 	if err != nil {
 		return nil, err
 	}
 	u := leadscore.User{ID: newID("usr"), Email: email, Name: strings.TrimSpace(nu.Name), Role: nu.Role,
-		Locale: locale, PasswordHash: hash, CreatedAt: s.now().UTC()}
+		Locale: locale, Team: team, PasswordHash: hash, CreatedAt: s.now().UTC()}
 	if err := s.write(ctx, func(ctx context.Context, b *batch) error { return b.tx.PutUser(ctx, &u) }); err != nil {
 		return nil, err
 	}
@@ -131,6 +135,13 @@ func (s *Service) UpdateUser(ctx context.Context, id string, ch leadscore.UserCh
 			return nil, err
 		}
 	}
+	var team string
+	if ch.Team != nil {
+		var err error
+		if team, err = leadscore.CheckTeam(*ch.Team); err != nil {
+			return nil, err
+		}
+	}
 	now := s.now().UTC()
 	var out leadscore.User
 	err := s.write(ctx, func(ctx context.Context, b *batch) error {
@@ -147,6 +158,11 @@ func (s *Service) UpdateUser(ctx context.Context, id string, ch leadscore.UserCh
 		}
 		if ch.Locale != nil {
 			u.Locale = locale
+		}
+		// A new team changes which leads the user sees on their next
+		// request; sessions need not end for it.
+		if ch.Team != nil {
+			u.Team = team
 		}
 		if hash != nil {
 			u.PasswordHash, endSessions = hash, true
@@ -175,6 +191,31 @@ func (s *Service) UpdateUser(ctx context.Context, id string, ch leadscore.UserCh
 	}
 	out.PasswordHash = nil
 	return &out, nil
+}
+
+// LeadAccess is which leads u may open: every lead for the roles that see
+// them all; for a sales rep, their own and their team's, with the owner
+// names of the active routing file tied to team members by email.
+func (s *Service) LeadAccess(ctx context.Context, u leadscore.User) (*leadscore.LeadAccess, error) {
+	var users []leadscore.User
+	var owners []leadscore.RoutingOwner
+	if u.Role == leadscore.RoleSales {
+		if u.Team != "" {
+			var err error
+			if users, err = s.ws.Users(ctx); err != nil {
+				return nil, err
+			}
+		}
+		if rt := s.routing.Load(); rt != nil {
+			for _, o := range rt.router.Spec().Owners {
+				if o.Email != "" {
+					owners = append(owners, leadscore.RoutingOwner{Name: o.Name, Email: o.Email})
+				}
+			}
+		}
+	}
+	a := leadscore.NewLeadAccess(u, users, owners)
+	return &a, nil
 }
 
 // sessionID is what the store keeps of a session token.

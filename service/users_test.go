@@ -45,6 +45,8 @@ func TestCreateUserRefusesBadInput(t *testing.T) {
 		{"short password", leadscore.NewUser{Email: "a@example.com", Role: leadscore.RoleViewer, Password: "short"}, "at least 10"},
 		{"long password", leadscore.NewUser{Email: "a@example.com", Role: leadscore.RoleViewer, Password: strings.Repeat("x", 73)}, "at most 72"},
 		{"bad locale", leadscore.NewUser{Email: "a@example.com", Role: leadscore.RoleViewer, Password: "long enough pw", Locale: "not a tag!"}, "not a language tag"},
+		{"long team", leadscore.NewUser{Email: "a@example.com", Role: leadscore.RoleSales, Password: "long enough pw", Team: strings.Repeat("t", 65)}, "team: must be at most 64"},
+		{"control in team", leadscore.NewUser{Email: "a@example.com", Role: leadscore.RoleSales, Password: "long enough pw", Team: "a\tb"}, "team: must not contain control"},
 	}
 	for _, tc := range cases {
 		_, err := svc.CreateUser(ctx, tc.u)
@@ -133,5 +135,54 @@ func TestSignInAndSessions(t *testing.T) {
 	}
 	if err := svc.SignOut(ctx, "unknown-token"); err != nil {
 		t.Errorf("signing out an unknown session: %v", err)
+	}
+}
+
+// TestTeams: a team is set on creation and changed on its own, without
+// ending sessions; lead access follows the team and the routing file's
+// owner emails.
+func TestTeams(t *testing.T) {
+	svc, _ := newUserService(t)
+	ctx := context.Background()
+	rep, err := svc.CreateUser(ctx, leadscore.NewUser{Email: "rep@example.com", Role: leadscore.RoleSales, Team: "  emea ", Password: "long enough pw"})
+	if err != nil || rep.Team != "emea" {
+		t.Fatalf("create with a team: %+v, %v", rep, err)
+	}
+	mate, err := svc.CreateUser(ctx, leadscore.NewUser{Email: "anna@acme.example", Role: leadscore.RoleSales, Password: "long enough pw"})
+	if err != nil || mate.Team != "" {
+		t.Fatalf("create without a team: %+v, %v", mate, err)
+	}
+	sess, err := svc.SignIn(ctx, "anna@acme.example", "long enough pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	team := "EMEA"
+	if mate, err = svc.UpdateUser(ctx, mate.ID, leadscore.UserChange{Team: &team}); err != nil || mate.Team != "EMEA" {
+		t.Fatalf("join a team: %+v, %v", mate, err)
+	}
+	if _, err := svc.SessionUser(ctx, sess.Token, time.Hour); err != nil {
+		t.Errorf("a new team ended the session: %v", err)
+	}
+	acc, err := svc.LeadAccess(ctx, *rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc.All || len(acc.Members) != 2 || !acc.Allows("Anna@acme.example") || acc.Allows("anna") {
+		t.Errorf("emea before routing: %+v", acc)
+	}
+	src := "owners:\n  anna: {email: anna@acme.example}\n  ben: {email: ben@acme.example}\nrules:\n  - {name: all, assign: {owner: anna}}\n"
+	if up, err := svc.UploadRouting(ctx, "routing.yaml", []byte(src), "test"); err != nil {
+		t.Fatalf("routing: %v %+v", err, up)
+	}
+	if acc, err = svc.LeadAccess(ctx, *rep); err != nil || !acc.Allows("anna") || acc.Allows("ben") {
+		t.Errorf("emea with routing: anna %v, ben %v (%v)", acc.Allows("anna"), acc.Allows("ben"), err)
+	}
+	viewer := leadscore.User{ID: "v", Email: "v@example.com", Role: leadscore.RoleViewer}
+	if acc, err = svc.LeadAccess(ctx, viewer); err != nil || !acc.All {
+		t.Errorf("a viewer sees every lead: %+v, %v", acc, err)
+	}
+	long := strings.Repeat("t", 65)
+	if _, err := svc.UpdateUser(ctx, mate.ID, leadscore.UserChange{Team: &long}); leadscore.CodeOf(err) != leadscore.CodeInvalid {
+		t.Errorf("a long team: %v", err)
 	}
 }

@@ -37,6 +37,8 @@ type dialect struct {
 	bulk *bulkQueries
 	// auto holds automation's bulk statements (automation.go).
 	auto *automationQueries
+	// shadow holds the shadow scores' bulk statements (shadow.go).
+	shadow *shadowQueries
 }
 
 // assignedOwner is the owner routing or a person assigned to the lead row
@@ -53,6 +55,7 @@ func sqliteDialect() *dialect {
 	}
 	d.bulk = newBulkQueries(d)
 	d.auto = newAutomationQueries(d)
+	d.shadow = newShadowQueries(d)
 	return d
 }
 
@@ -66,6 +69,7 @@ func postgresDialect() *dialect {
 	}
 	d.bulk = newBulkQueries(d)
 	d.auto = newAutomationQueries(d)
+	d.shadow = newShadowQueries(d)
 	return d
 }
 

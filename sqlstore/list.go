@@ -66,7 +66,7 @@ func escapeLike(s string) string {
 // it.
 //
 // Other filters: AccountID; Owner (the owner automation assigned, else the
-// lead's "owner" custom field);
+// lead's "owner" custom field); Owners (any of these owners, ignoring case);
 // UpdatedSince (attributes changed at or after); Query, a
 // case-insensitive prefix of the email, the last name, "first last", or
 // the name of the lead's account. Limit defaults to 50, at most 1000.
@@ -245,6 +245,12 @@ func buildList(ws string, d *dialect, f leadscore.LeadFilter) (listQuery, error)
 	if f.Owner != "" {
 		q.WriteString(" AND " + d.ownerExpr + " = ?")
 		args = append(args, f.Owner)
+	}
+	if len(f.Owners) > 0 {
+		q.WriteString(" AND lower(trim(" + d.ownerExpr + ")) IN (?" + strings.Repeat(", ?", len(f.Owners)-1) + ")")
+		for _, o := range f.Owners {
+			args = append(args, strings.ToLower(strings.TrimSpace(o)))
+		}
 	}
 	if !f.UpdatedSince.IsZero() {
 		q.WriteString(" AND l.updated_at >= ?")

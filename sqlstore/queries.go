@@ -41,10 +41,12 @@ const (
 	// qAccountLeads leaves the id order to the caller: asked to sort here,
 	// SQLite's planner would walk every lead of the workspace in primary
 	// key order instead of the few of one account.
-	qAccountLeads = `SELECT ` + leadCols + ` FROM leads l WHERE l.workspace_id = ? AND l.account_id = ?`
-	qLeadIDs      = `SELECT id FROM leads WHERE workspace_id = ? AND id > ? ORDER BY id LIMIT ?`
-	qCountLeads   = `SELECT COUNT(*) FROM leads WHERE workspace_id = ?`
-	qPeers        = `SELECT id, last_activity_at FROM leads
+	qAccountLeads      = `SELECT ` + leadCols + ` FROM leads l WHERE l.workspace_id = ? AND l.account_id = ?`
+	qLeadIDs           = `SELECT id FROM leads WHERE workspace_id = ? AND id > ? ORDER BY id LIMIT ?`
+	qCountLeads        = `SELECT COUNT(*) FROM leads WHERE workspace_id = ?`
+	qLeadKeysByAccount = `SELECT account_id, id FROM leads WHERE workspace_id = ?
+		AND (account_id, id) > (?, ?) ORDER BY account_id, id LIMIT ?`
+	qPeers = `SELECT id, last_activity_at FROM leads
 		WHERE workspace_id = ? AND account_id = ? AND id <> ? AND last_activity_at >= ? ORDER BY id`
 	qUpsertLead = `INSERT INTO leads (workspace_id, id, email, first_name, last_name, title, phone, country, state, city,
 			source, account_id, fields, anonymous, created_at, updated_at)
@@ -175,7 +177,7 @@ const (
 func staticQueries(d *dialect) []string {
 	qs := []string{
 		qEnsureWorkspace,
-		qLead, qLeadByAlias, qAccountLeads, qLeadIDs, qCountLeads, qPeers, qUpsertLead, qUpsertLeadReturning, qRaiseActivity,
+		qLead, qLeadByAlias, qAccountLeads, qLeadIDs, qLeadKeysByAccount, qCountLeads, qPeers, qUpsertLead, qUpsertLeadReturning, qRaiseActivity,
 		qDeleteLead, qDeleteLeadAliases, qDeleteLeadEvents, qDeleteLeadScores, qDeleteLeadLedger, qAddAlias,
 		qAccount, qUpsertAccount,
 		qEvents, qLastEvents, qInsertEvent, qInsertEventReturning, qEventSeq, qLastActivity, qMoveEvents,
@@ -188,9 +190,11 @@ func staticQueries(d *dialect) []string {
 		qTouchList, qDeleteList,
 	}
 	qs = append(qs, userQueries...)
+	qs = append(qs, predictiveQueries...)
 	if d.arrays {
 		qs = append(qs, qRaiseActivities)
 	}
 	qs = append(qs, d.auto.queries()...)
+	qs = append(qs, d.shadow.queries()...)
 	return append(qs, d.bulk.queries()...)
 }

@@ -478,6 +478,23 @@ func (rd *reader) LeadIDs(ctx context.Context, after string, limit int) ([]strin
 	})
 }
 
+// LeadKeysByAccount returns the leads after after in (account, id) order,
+// at most limit (default 1000).
+func (rd *reader) LeadKeysByAccount(ctx context.Context, after leadscore.LeadKey, limit int) ([]leadscore.LeadKey, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	rows, err := rd.r.query(ctx, qLeadKeysByAccount, rd.ws, after.AccountID, after.ID, limit)
+	if err != nil {
+		return nil, err
+	}
+	return scanAll(rd.r, rows, func(r *sql.Rows) (leadscore.LeadKey, error) {
+		var k leadscore.LeadKey
+		err := r.Scan(&k.AccountID, &k.ID)
+		return k, err
+	})
+}
+
 // CountLeads counts every lead, anonymous ones included: the total that
 // LeadIDs pages through.
 func (rd *reader) CountLeads(ctx context.Context) (int64, error) {

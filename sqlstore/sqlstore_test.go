@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -338,7 +339,8 @@ func TestListPlans(t *testing.T) {
 		{"one band by score, filtered", leadscore.LeadFilter{Model: "m", Band: "hot", Qualified: new(bool), Query: "a"}, "scores_band", false},
 		{"by update", leadscore.LeadFilter{After: cursor{Order: orderUpdated, Updated: 5, ID: "x"}.encode()}, "leads_updated", false},
 		{"by update with a model", leadscore.LeadFilter{Model: "m", OrderBy: orderUpdated}, "leads_updated", false},
-		{"an account by score", leadscore.LeadFilter{Model: "m", AccountID: "a.com", After: scoreAfter}, "leads_account_updated", true},
+		// Any index that seeks the account serves: its people are sorted.
+		{"an account by score", leadscore.LeadFilter{Model: "m", AccountID: "a.com", After: scoreAfter}, "leads_(account_updated|by_account)", true},
 		{"an account by update", leadscore.LeadFilter{Model: "m", OrderBy: orderUpdated, AccountID: "a.com"}, "leads_account_updated", false},
 	}
 	for _, tc := range tests {
@@ -361,7 +363,7 @@ func TestListPlans(t *testing.T) {
 		}
 		rows.Close()
 		joined := strings.Join(plan, "; ")
-		if !strings.Contains(joined, "INDEX "+tc.index+" ") || strings.Contains(joined, "TEMP B-TREE") != tc.sorts {
+		if !regexp.MustCompile(`INDEX `+tc.index+` `).MatchString(joined) || strings.Contains(joined, "TEMP B-TREE") != tc.sorts {
 			t.Errorf("%s: plan %q does not use %s (sorting: %v)", tc.name, joined, tc.index, tc.sorts)
 		}
 	}

@@ -8,21 +8,22 @@ import (
 	"github.com/leadscore/leadscore"
 )
 
-// Users and the web UI's sessions (migration 00004).
+// Users and the web UI's sessions (migration 00004); users' teams
+// (migration 00010).
 
 const (
-	userCols = `u.id, u.email, u.name, u.role, u.locale, u.password_hash, u.created_at, u.disabled_at`
+	userCols = `u.id, u.email, u.name, u.role, u.locale, u.team, u.password_hash, u.created_at, u.disabled_at`
 	sessCols = `z.id, z.user_id, z.csrf, z.created_at, z.last_seen_at`
 
 	qUser        = `SELECT ` + userCols + ` FROM users u WHERE u.workspace_id = ? AND u.id = ?`
 	qUserByEmail = `SELECT ` + userCols + ` FROM users u WHERE u.workspace_id = ? AND u.email = ?`
 	qUsers       = `SELECT ` + userCols + ` FROM users u WHERE u.workspace_id = ? ORDER BY u.email`
 	qEmailOwner  = `SELECT id FROM users WHERE workspace_id = ? AND email = ?`
-	qPutUser     = `INSERT INTO users (workspace_id, id, email, name, role, locale, password_hash, created_at, disabled_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	qPutUser     = `INSERT INTO users (workspace_id, id, email, name, role, locale, team, password_hash, created_at, disabled_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (workspace_id, id) DO UPDATE SET
 			email = excluded.email, name = excluded.name, role = excluded.role, locale = excluded.locale,
-			password_hash = excluded.password_hash, disabled_at = excluded.disabled_at
+			team = excluded.team, password_hash = excluded.password_hash, disabled_at = excluded.disabled_at
 		RETURNING created_at`
 
 	qSession    = `SELECT ` + sessCols + ` FROM sessions z WHERE z.workspace_id = ? AND z.id = ?`
@@ -47,7 +48,7 @@ func scanUser(sc scanner) (leadscore.User, error) {
 	var role string
 	var created int64
 	var disabled sql.NullInt64
-	if err := sc.Scan(&u.ID, &u.Email, &u.Name, &role, &u.Locale, &u.PasswordHash, &created, &disabled); err != nil {
+	if err := sc.Scan(&u.ID, &u.Email, &u.Name, &role, &u.Locale, &u.Team, &u.PasswordHash, &created, &disabled); err != nil {
 		return u, err
 	}
 	u.Role, u.CreatedAt, u.DisabledAt = leadscore.Role(role), fromMicros(created), timePtrOf(disabled)
@@ -114,7 +115,7 @@ func (t *tx) PutUser(ctx context.Context, u *leadscore.User) error {
 		u.CreatedAt = t.now()
 	}
 	var created int64
-	_, err = t.r.one(ctx, qPutUser, []any{t.ws, u.ID, u.Email, u.Name, string(u.Role), u.Locale, u.PasswordHash,
+	_, err = t.r.one(ctx, qPutUser, []any{t.ws, u.ID, u.Email, u.Name, string(u.Role), u.Locale, u.Team, u.PasswordHash,
 		micros(u.CreatedAt), nullMicrosPtr(u.DisabledAt)}, &created)
 	if err != nil {
 		return err

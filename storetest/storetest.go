@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) leadscore.Store) {
 		{"ListLeadsByUpdated", testListLeadsByUpdated},
 		{"ListLeadsInvalid", testListLeadsInvalid},
 		{"LeadIDs", testLeadIDs},
+		{"LeadKeysByAccount", testLeadKeysByAccount},
 		{"Models", testModels},
 		{"APIKeys", testAPIKeys},
 		{"Jobs", testJobs},
@@ -59,6 +60,8 @@ func Run(t *testing.T, open func(t *testing.T) leadscore.Store) {
 	tests = append(tests, bulkTests()...)
 	tests = append(tests, automationTests()...)
 	tests = append(tests, usersTests()...)
+	tests = append(tests, shadowTests()...)
+	tests = append(tests, predictiveTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -977,6 +980,35 @@ func testLeadIDs(t *testing.T, s leadscore.Store) {
 	}
 	same(t, "every id in order, anonymous included", got, want)
 	same(t, "count", must[int64](t, "CountLeads")(ws.CountLeads(ctx)), int64(len(want)))
+}
+
+func testLeadKeysByAccount(t *testing.T, s leadscore.Store) {
+	ctx := t.Context()
+	ws := s.Workspace(leadscore.DefaultWorkspace)
+	leads := []leadscore.Lead{
+		{ID: "a", AccountID: "zeta.io"}, {ID: "b", AccountID: "acme.com"}, {ID: "c"}, {ID: "d", AccountID: "acme.com"},
+		{ID: "anon:e"}, {ID: "f", AccountID: "beta.org"}, {ID: "g", AccountID: "acme.com"},
+	}
+	for i := range leads {
+		leads[i].CreatedAt = at(0)
+	}
+	upsertLeads(t, ws, leads...)
+	want := []leadscore.LeadKey{{ID: "anon:e"}, {ID: "c"}, {AccountID: "acme.com", ID: "b"}, {AccountID: "acme.com", ID: "d"},
+		{AccountID: "acme.com", ID: "g"}, {AccountID: "beta.org", ID: "f"}, {AccountID: "zeta.io", ID: "a"}}
+	var got []leadscore.LeadKey
+	var after leadscore.LeadKey
+	for {
+		page := must[[]leadscore.LeadKey](t, "LeadKeysByAccount")(ws.LeadKeysByAccount(ctx, after, 2))
+		if len(page) == 0 {
+			break
+		}
+		if len(page) > 2 {
+			t.Fatalf("page of %d keys, limit 2", len(page))
+		}
+		got = append(got, page...)
+		after = page[len(page)-1]
+	}
+	same(t, "every lead, account by account, a page boundary inside an account", got, want)
 }
 
 func testModels(t *testing.T, s leadscore.Store) {

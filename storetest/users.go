@@ -2,7 +2,10 @@ package storetest
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/leadscore/leadscore"
 )
@@ -17,6 +20,7 @@ func usersTests() []struct {
 	}{
 		{"Users", testUsers},
 		{"Sessions", testSessions},
+		{"ListLeadsByOwners", testListLeadsByOwners},
 	}
 }
 
@@ -25,7 +29,7 @@ func testUsers(t *testing.T, s leadscore.Store) {
 	ws := s.Workspace(leadscore.DefaultWorkspace)
 	ana := leadscore.User{ID: "u1", Email: "ana@example.com", Name: "Ana", Role: leadscore.RoleEditor, Locale: "pl",
 		PasswordHash: []byte("$2a$10$hash-1"), CreatedAt: at(0)}
-	bo := leadscore.User{ID: "u2", Email: "bo@example.com", Role: leadscore.RoleSales, PasswordHash: []byte("hash-2"), CreatedAt: at(hour)}
+	bo := leadscore.User{ID: "u2", Email: "bo@example.com", Role: leadscore.RoleSales, Team: "SDR EMEA", PasswordHash: []byte("hash-2"), CreatedAt: at(hour)}
 	write(t, ws, func(ctx context.Context, tx leadscore.Tx) error {
 		if err := tx.PutUser(ctx, &bo); err != nil {
 			return err
@@ -53,10 +57,15 @@ func testUsers(t *testing.T, s leadscore.Store) {
 	// Replacing a user keeps its creation time and changes the rest.
 	changed := ana
 	changed.Role, changed.Locale, changed.DisabledAt, changed.CreatedAt = leadscore.RoleViewer, "", ptr(at(day)), at(5*day)
+	changed.Team = "enterprise"
 	write(t, ws, func(ctx context.Context, tx leadscore.Tx) error { return tx.PutUser(ctx, &changed) })
 	want := changed
 	want.CreatedAt = at(0)
 	same(t, "replaced", *must[*leadscore.User](t, "User")(ws.User(ctx, "u1")), want)
+	// Leaving a team is a team of "".
+	bo.Team = ""
+	write(t, ws, func(ctx context.Context, tx leadscore.Tx) error { return tx.PutUser(ctx, &bo) })
+	same(t, "no team", must[*leadscore.User](t, "User")(ws.User(ctx, "u2")).Team, "")
 
 	for _, bad := range []leadscore.User{
 		{Email: "x@example.com", Role: leadscore.RoleViewer, PasswordHash: []byte("x")},
@@ -121,4 +130,54 @@ func testSessions(t *testing.T, s leadscore.Store) {
 	same(t, "the user's sessions ended", n, int64(1))
 	_, err = ws.Session(ctx, "s1")
 	wantCode(t, "the user's session", err, leadscore.CodeNotFound)
+}
+
+// testListLeadsByOwners lists a team's leads: any of several owners,
+// ignoring case and surrounding space, whether the owner came from
+// automation or from the lead's "owner" field, and never a lead whose
+// assigned owner replaced a team member's field.
+func testListLeadsByOwners(t *testing.T, s leadscore.Store) {
+	ws := s.Workspace(leadscore.DefaultWorkspace)
+	autoReader(t, ws)
+	write(t, ws, func(ctx context.Context, tx leadscore.Tx) error {
+		for _, l := range []*leadscore.Lead{
+			{ID: "anna-routed"},
+			{ID: "anna-crm", Fields: map[string]any{"owner": " Anna@Example.com "}},
+			{ID: "ben-crm", Fields: map[string]any{"owner": "ben"}},
+			{ID: "taken-from-anna", Fields: map[string]any{"owner": "anna"}},
+			{ID: "cy-routed"},
+			{ID: "nobody"},
+		} {
+			if err := tx.UpsertLead(ctx, l); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	autoWrite(t, ws, func(ctx context.Context, tx leadscore.AutomationTx) error {
+		return tx.PutLeadAutomations(ctx, []*leadscore.LeadAutomation{
+			state("anna-routed", "", "marketingqualifiedlead", "ANNA", true, time.Time{}),
+			state("taken-from-anna", "", "marketingqualifiedlead", "cy", true, time.Time{}),
+			state("cy-routed", "", "marketingqualifiedlead", "cy", true, time.Time{}),
+		})
+	})
+	for _, tc := range []struct {
+		owners []string
+		want   []string
+	}{
+		{[]string{"anna", "anna@example.com", "ben"}, []string{"anna-crm", "anna-routed", "ben-crm"}},
+		{[]string{"Cy"}, []string{"cy-routed", "taken-from-anna"}},
+		{[]string{"dee"}, nil},
+	} {
+		rows, _, err := ws.ListLeads(t.Context(), leadscore.LeadFilter{Owners: tc.owners, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range rows {
+			got = append(got, r.Lead.ID)
+		}
+		slices.Sort(got)
+		same(t, fmt.Sprintf("leads of %q", tc.owners), got, tc.want)
+	}
 }

@@ -3,6 +3,7 @@ package webui
 import (
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -30,7 +31,7 @@ func FuzzSafeNext(f *testing.F) {
 }
 
 // FuzzLeadQuery: any leads URL becomes a filter or a clear invalid error,
-// and a sales rep's filter is always their own leads.
+// and a sales rep's filter never reaches beyond their team's leads.
 func FuzzLeadQuery(f *testing.F) {
 	f.Add("model=b2b-saas&band=hot&qualified=yes&since=2026-10-01&q=ada", "sales")
 	f.Add("since=yesterday&owner=x@example.com", "sales")
@@ -44,18 +45,30 @@ func FuzzLeadQuery(f *testing.F) {
 		if err != nil {
 			return
 		}
+		me := leadscore.User{ID: "usr_1", Email: "rep@example.com", Role: leadscore.Role(role), Team: "emea"}
+		mate := leadscore.User{ID: "usr_2", Email: "mate@example.com", Name: "Mate", Role: leadscore.RoleSales, Team: "EMEA"}
+		stranger := leadscore.User{ID: "usr_3", Email: "x@example.com", Role: leadscore.RoleSales, Team: "apac"}
+		acc := leadscore.NewLeadAccess(me, []leadscore.User{me, mate, stranger}, nil)
+		team := acc.OwnerNames("")
 		rq := &request{Request: httptest.NewRequest("GET", "/leads", nil), L: c.localizer(language.English),
-			who: &leadscore.SignedIn{User: leadscore.User{Email: "rep@example.com", Role: leadscore.Role(role)}}}
+			who: &leadscore.SignedIn{User: me}}
 		q := parseLeadQuery(v)
-		flt, err := q.filter(rq, pageSize)
+		flt, err := q.filter(rq, &acc, pageSize)
 		if err != nil {
 			if leadscore.CodeOf(err) != leadscore.CodeInvalid {
 				t.Fatalf("filter(%q): %v is not an invalid-input error", rawQuery, err)
 			}
 			return
 		}
-		if !permAllLeads.allowed(leadscore.Role(role)) && flt.Owner != "rep@example.com" {
-			t.Fatalf("role %q gets owner %q", role, flt.Owner)
+		if !permAllLeads.allowed(leadscore.Role(role)) {
+			if len(flt.Owners) == 0 {
+				t.Fatalf("role %q lists every owner's leads", role)
+			}
+			for _, o := range flt.Owners {
+				if !slices.Contains(team, o) {
+					t.Fatalf("role %q lists the leads of %q, outside the team %q", role, o, team)
+				}
+			}
 		}
 		if _, err := url.ParseQuery(q.values().Encode()); err != nil {
 			t.Fatalf("the next-page query does not parse: %v", err)

@@ -58,8 +58,8 @@ func (u *UI) leadPage(w http.ResponseWriter, rq *request) error {
 	if err != nil {
 		return err
 	}
-	if !canSee(rq, view.Lead, view.Automation) {
-		return leadscore.Errorf(leadscore.CodeForbidden, "%s", rq.L.T("error.notyourlead"))
+	if err := u.mayOpen(rq, view.Lead, view.Automation); err != nil {
+		return err
 	}
 	d := leadData{Lead: view.Lead, Name: leadName(view.Lead), Owner: owner(view.Lead), Automation: view.Automation,
 		CanAct: permSalesActions.allowed(rq.who.User.Role), Stages: stages, Error: rq.URL.Query().Get("error")}
@@ -155,10 +155,14 @@ func (u *UI) accountPage(w http.ResponseWriter, rq *request) error {
 	if err != nil {
 		return err
 	}
+	acc, err := u.svc.LeadAccess(rq.Context(), rq.who.User)
+	if err != nil {
+		return err
+	}
 	d := accountData{View: view, Names: map[string]string{}, Visible: map[string]bool{}, Engaged: view.ActivePeople}
 	for _, p := range view.People {
 		d.Names[p.Lead.ID] = leadName(p.Lead)
-		d.Visible[p.Lead.ID] = canSee(rq, p.Lead, nil)
+		d.Visible[p.Lead.ID] = acc.Allows(leadscore.LeadOwner(p.Lead, nil))
 	}
 	u.render(w, rq, http.StatusOK, "account", "account.title", d)
 	return nil
@@ -175,8 +179,8 @@ func (u *UI) leadAction(w http.ResponseWriter, rq *request) error {
 	if err != nil {
 		return err
 	}
-	if !canSee(rq, view.Lead, view.Automation) {
-		return leadscore.Errorf(leadscore.CodeForbidden, "%s", rq.L.T("error.notyourlead"))
+	if err := u.mayOpen(rq, view.Lead, view.Automation); err != nil {
+		return err
 	}
 	by := rq.who.User.Email
 	switch act := rq.PostFormValue("action"); act {

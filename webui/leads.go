@@ -36,8 +36,10 @@ func (q leadQuery) values() url.Values {
 }
 
 // filter turns the query into the service's filter. A sales rep sees only
-// the leads they own, whatever the URL says.
-func (q leadQuery) filter(rq *request, limit int) (leadscore.LeadFilter, error) {
+// the leads of their team (acc), whatever the URL says: an owner filter
+// naming a team mate narrows the list to the names that stand for them,
+// and any other owner lists nothing.
+func (q leadQuery) filter(rq *request, acc *leadscore.LeadAccess, limit int) (leadscore.LeadFilter, error) {
 	f := leadscore.LeadFilter{Model: q.Model, Band: q.Band, AccountID: q.Account, Owner: q.Owner, Query: q.Q, After: q.After, Limit: limit}
 	switch q.Qualified {
 	case "yes":
@@ -54,20 +56,27 @@ func (q leadQuery) filter(rq *request, limit int) (leadscore.LeadFilter, error) 
 		}
 		f.UpdatedSince = t
 	}
-	if !permAllLeads.allowed(rq.who.User.Role) {
-		f.Owner = rq.who.User.Email
+	if !acc.All {
+		f.Owners = acc.OwnerNames("")
+		if m, ok := acc.Member(q.Owner); ok {
+			f.Owner, f.Owners = "", acc.OwnerNames(m.Email)
+		}
 	}
 	return f, nil
 }
 
 type leadsData struct {
-	Query   leadQuery
-	Models  []string
-	Rows    []leadscore.LeadRow
-	Next    string
-	CSV     string
-	Error   string
+	Query  leadQuery
+	Models []string
+	Rows   []leadscore.LeadRow
+	Next   string
+	CSV    string
+	Error  string
+	// OwnOnly: a sales rep with no team mates, who sees their own leads;
+	// Team: a sales rep's team, whose Members' leads they see.
 	OwnOnly bool
+	Team    string
+	Members []leadscore.User
 }
 
 func (u *UI) leadsPage(w http.ResponseWriter, rq *request) error {
@@ -76,7 +85,18 @@ func (u *UI) leadsPage(w http.ResponseWriter, rq *request) error {
 	if err != nil {
 		return err
 	}
-	d := leadsData{Query: q, OwnOnly: !permAllLeads.allowed(rq.who.User.Role)}
+	acc, err := u.svc.LeadAccess(rq.Context(), rq.who.User)
+	if err != nil {
+		return err
+	}
+	d := leadsData{Query: q}
+	if !acc.All {
+		if len(acc.Members) > 1 {
+			d.Team, d.Members = rq.who.User.Team, acc.Members
+		} else {
+			d.OwnOnly = true
+		}
+	}
 	for _, m := range active {
 		d.Models = append(d.Models, m.Name)
 	}
@@ -84,7 +104,7 @@ func (u *UI) leadsPage(w http.ResponseWriter, rq *request) error {
 		d.Query.Model = d.Models[0]
 	}
 	d.CSV = "/leads.csv?" + d.Query.values().Encode()
-	f, err := d.Query.filter(rq, pageSize)
+	f, err := d.Query.filter(rq, acc, pageSize)
 	status := http.StatusOK
 	if err == nil {
 		d.Rows, d.Next, err = u.svc.ListLeads(rq.Context(), f)
@@ -109,7 +129,11 @@ func (u *UI) leadsPage(w http.ResponseWriter, rq *request) error {
 func (u *UI) leadsCSV(w http.ResponseWriter, rq *request) error {
 	q := parseLeadQuery(rq.URL.Query())
 	q.After = ""
-	f, err := q.filter(rq, 1000)
+	acc, err := u.svc.LeadAccess(rq.Context(), rq.who.User)
+	if err != nil {
+		return err
+	}
+	f, err := q.filter(rq, acc, 1000)
 	if err != nil {
 		return err
 	}
@@ -157,25 +181,19 @@ func leadName(l leadscore.Lead) string {
 	return n
 }
 
-// owner is the lead's owner (the "owner" field sales assignment writes).
-func owner(l leadscore.Lead) string {
-	if s, ok := l.Fields["owner"].(string); ok {
-		return s
-	}
-	return ""
-}
+// owner is the lead's owner as the lead page shows it.
+func owner(l leadscore.Lead) string { return leadscore.LeadOwner(l, nil) }
 
-// canSee reports whether the signed-in user may open the lead: a sales rep
-// only their own, by the lead's owner field or the owner automation
-// assigned (named by email or by the user's name).
-func canSee(rq *request, l leadscore.Lead, a *leadscore.AutomationView) bool {
-	if permAllLeads.allowed(rq.who.User.Role) {
-		return true
+// mayOpen refuses (403) a lead the signed-in user may not open or act on:
+// for a sales rep, a lead owned outside their team (leadscore.LeadAccess
+// holds the rule).
+func (u *UI) mayOpen(rq *request, l leadscore.Lead, a *leadscore.AutomationView) error {
+	acc, err := u.svc.LeadAccess(rq.Context(), rq.who.User)
+	if err != nil {
+		return err
 	}
-	u := rq.who.User
-	mine := func(o string) bool {
-		o = strings.TrimSpace(o)
-		return o != "" && (strings.EqualFold(o, u.Email) || (u.Name != "" && strings.EqualFold(o, u.Name)))
+	if !acc.Allows(leadscore.LeadOwner(l, a)) {
+		return leadscore.Errorf(leadscore.CodeForbidden, "%s", rq.L.T("error.notyourlead"))
 	}
-	return mine(owner(l)) || (a != nil && mine(a.Owner))
+	return nil
 }

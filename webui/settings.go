@@ -2,6 +2,7 @@ package webui
 
 import (
 	"net/http"
+	"sort"
 	"strings"
 
 	"github.com/leadscore/leadscore"
@@ -12,6 +13,7 @@ type settingsData struct {
 	NewKey *leadscore.NewAPIKey
 	Users  []leadscore.User
 	Roles  []leadscore.Role
+	Teams  []string // the teams users are in, offered when a team is typed
 	Error  string
 	Notice string
 }
@@ -25,6 +27,14 @@ func (u *UI) settings(rq *request, d settingsData) (settingsData, error) {
 		return d, err
 	}
 	d.Roles = leadscore.Roles
+	seen := map[string]bool{}
+	for _, usr := range d.Users {
+		if k := strings.ToLower(usr.Team); usr.Team != "" && !seen[k] {
+			seen[k] = true
+			d.Teams = append(d.Teams, usr.Team)
+		}
+	}
+	sort.Strings(d.Teams)
 	return d, nil
 }
 
@@ -78,7 +88,7 @@ func (u *UI) revokeKey(w http.ResponseWriter, rq *request) error {
 
 func (u *UI) createUser(w http.ResponseWriter, rq *request) error {
 	nu := leadscore.NewUser{Email: rq.PostFormValue("email"), Name: rq.PostFormValue("name"),
-		Role: leadscore.Role(rq.PostFormValue("role")), Password: rq.PostFormValue("password")}
+		Role: leadscore.Role(rq.PostFormValue("role")), Password: rq.PostFormValue("password"), Team: rq.PostFormValue("team")}
 	usr, err := u.svc.CreateUser(rq.Context(), nu)
 	d := settingsData{}
 	if err == nil {
@@ -87,7 +97,8 @@ func (u *UI) createUser(w http.ResponseWriter, rq *request) error {
 	return u.settingsResult(w, rq, d, err)
 }
 
-// updateUser changes a user's role or disables/enables them. An admin
+// updateUser changes a user's role or team, or disables/enables them. A
+// form without a team field leaves the team as it is. An admin
 // cannot disable or demote themselves, so a workspace never loses its
 // last way in by a slip.
 func (u *UI) updateUser(w http.ResponseWriter, rq *request) error {
@@ -96,6 +107,10 @@ func (u *UI) updateUser(w http.ResponseWriter, rq *request) error {
 	if r := rq.PostFormValue("role"); r != "" {
 		role := leadscore.Role(r)
 		ch.Role = &role
+	}
+	if _, ok := rq.PostForm["team"]; ok {
+		team := rq.PostFormValue("team")
+		ch.Team = &team
 	}
 	switch rq.PostFormValue("disabled") {
 	case "true":

@@ -104,7 +104,7 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) { u.handler.Serve
 type permission int
 
 const (
-	permRead         permission = iota // sign in and read leads (sales: their own)
+	permRead         permission = iota // sign in and read leads (sales: their team's)
 	permAllLeads                       // every lead, not only one's own
 	permModels                         // read models
 	permEditModels                     // upload and activate models
@@ -167,6 +167,12 @@ func (u *UI) routes() {
 	u.mux.Handle("GET /jobs/{id}", u.page(permModels, u.jobPage))
 	u.mux.Handle("GET /reports", u.page(permModels, u.reportsPage))
 	u.mux.Handle("GET /reports/{model}", u.page(permModels, u.reportPage))
+	u.mux.Handle("GET /reports/{model}/shadow", u.page(permModels, u.shadowPage))
+	u.mux.Handle("POST /reports/{model}/shadow", u.page(permEditModels, u.startShadow))
+	u.mux.Handle("POST /reports/{model}/shadow/stop", u.page(permEditModels, u.stopShadow))
+	u.mux.Handle("GET /predictive", u.page(permModels, u.predictivePage))
+	u.mux.Handle("GET /predictive/{name}/{version}", u.page(permModels, u.predictiveModelPage))
+	u.mux.Handle("POST /predictive/train", u.page(permEditModels, u.trainPredictive))
 	u.mux.Handle("GET /routing", u.page(permModels, u.routingPage))
 	u.mux.Handle("POST /routing", u.page(permEditModels, u.saveRouting))
 	u.mux.Handle("GET /webhooks", u.page(permEditModels, u.webhooksPage))

@@ -382,11 +382,17 @@ func TestRoles(t *testing.T) {
 	// A viewer cannot post what an editor can.
 	p := browsers[leadscore.RoleViewer].post("/models", url.Values{"source": {"name: x"}})
 	wantStatus(t, "viewer saves a model", p, http.StatusForbidden)
-	// A sales rep lists only their own leads, whatever the URL asks.
-	p = browsers[leadscore.RoleSales].get("/leads?owner=other@example.com")
-	wantBody(t, "sales list", p, "Grace")
+	// A sales rep lists only their own leads, whatever the URL asks: an
+	// owner outside their team lists nothing.
+	p = browsers[leadscore.RoleSales].get("/leads")
+	wantBody(t, "sales list", p, "Grace", "You see the leads you own.")
 	if strings.Contains(p.body, "Alan") || strings.Contains(p.body, "Ada") {
 		t.Errorf("a sales rep sees others' leads:\n%s", p.body)
+	}
+	p = browsers[leadscore.RoleSales].get("/leads?owner=other@example.com")
+	wantStatus(t, "sales list of another owner", p, 200)
+	if strings.Contains(p.body, "Grace") || strings.Contains(p.body, "Alan") || strings.Contains(p.body, "Ada") {
+		t.Errorf("a sales rep's owner filter reaches beyond their leads:\n%s", p.body)
 	}
 	csv := browsers[leadscore.RoleSales].get("/leads.csv")
 	if n := strings.Count(strings.TrimSpace(csv.body), "\n"); n != 1 || !strings.Contains(csv.body, "grace@acme.com") {

@@ -25,9 +25,10 @@ func newModelCmd() *cobra.Command {
 
   validate  reports every error and warning in model files, with file:line:column
   test      runs the fixture cases of <model>.tests.yaml against the model
-  show      prints a model as the engine sees it (JSON, defaults filled in)`,
+  show      prints a model as the engine sees it (JSON, defaults filled in)
+  shadow    runs a stored version in shadow beside the active one, on a server`,
 	}
-	cmd.AddCommand(newModelValidateCmd(), newModelTestCmd(), newModelShowCmd())
+	cmd.AddCommand(newModelValidateCmd(), newModelTestCmd(), newModelShowCmd(), newModelShadowCmd())
 	return cmd
 }
 

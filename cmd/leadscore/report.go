@@ -219,6 +219,7 @@ type reportFlags struct {
 func newReportCmd() *cobra.Command {
 	f := reportFlags{outcomeFlags: outcomeFlags{verb: "report"}}
 	var remote serverReportFlags
+	var shadow string
 	cmd := &cobra.Command{
 		Use:   "report --model model.yaml --leads leads.csv [--events events.jsonl] [--html report.html] [--json]",
 		Short: "Calibration report: how well a model's scores match outcomes",
@@ -235,12 +236,21 @@ SVG files into a directory.
 
 With --server URL and --key KEY (or $LEADSCORE_SERVER and $LEADSCORE_KEY) and
 no --leads, the report is of a running server's stored leads and the outcomes
-sales recorded there; --model then names the model on the server.`,
+sales recorded there; --model then names the model on the server.
+
+--shadow MODEL (with --server) compares the model's active version with the
+version running in shadow on the same leads since the shadow started (see
+leadscore model shadow): MQLs, who qualifies, AUC, conversion by band and
+precision/recall of each, and a verdict once 100 leads have an outcome.`,
 		Example: `  leadscore report --model model.yaml --leads leads.csv --events events.jsonl --as-of 2026-11-01 --html report.html
   leadscore report --server http://localhost:8080 --key ls_read_... --model b2b-saas --lost-after 90d --html report.html
-  leadscore report --model bank.yaml --leads bank-full.csv --outcome-column y --json`,
+  leadscore report --model bank.yaml --leads bank-full.csv --outcome-column y --json
+  leadscore report --shadow b2b-saas --server http://localhost:8080 --key ls_read_...`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if shadow != "" {
+				return runServerShadowReport(cmd.Context(), &f, &remote, shadow, cmd.OutOrStdout())
+			}
 			if remote.wanted(cmd, &f.outcomeFlags) {
 				return runServerReport(cmd.Context(), &f, &remote, cmd.OutOrStdout())
 			}
@@ -251,6 +261,7 @@ sales recorded there; --model then names the model on the server.`,
 	remote.register(cmd)
 	cmd.Flags().StringVar(&f.html, "html", "", "write the report as a self-contained HTML page to this file")
 	cmd.Flags().StringVar(&f.charts, "charts", "", "write the charts as SVG files into this directory")
+	cmd.Flags().StringVar(&shadow, "shadow", "", "with --server: compare this model's active version with its version in shadow")
 	return cmd
 }
 

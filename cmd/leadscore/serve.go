@@ -187,7 +187,9 @@ func openInstance(ctx context.Context, cfg *config, log *slog.Logger) (*instance
 		Store: store, Clock: time.Now, Checker: quality.NewChecker(), Logger: log, Metrics: metrics,
 		MaxBatch: cfg.MaxBatch, CacheSize: cfg.CacheSize, DueInterval: cfg.DueInterval,
 		PublicURL: cfg.PublicURL, DeliveryWorkers: cfg.WebhookWorkers, Retry: retry, Qualify: qualify,
-		LoadPredictor: predict.LoadPredictor,
+		// artifact: store:NAME[@VERSION] reads a trained model from the
+		// database; any other artifact is a file the server can read.
+		LoadPredictor: predict.StoreLoader(store.Workspace(leadscore.DefaultWorkspace).(leadscore.PredictiveReader), predict.LoadPredictor),
 	})
 	if err != nil {
 		store.Close()

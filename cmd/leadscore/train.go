@@ -42,6 +42,13 @@ type trainFlags struct {
 	rounds, depth, minLeaf                             int
 	learningRate, l2, l1, positiveWeight               float64
 	asPoints                                           string
+	// Training from the store (--name): the server or data directory,
+	// and how leads are observed.
+	name, horizon, maturity string
+	cf                      *configFlags
+	// rules offers a rule model's rules as 0/1 features: a model file, or
+	// with --name a stored model's name.
+	rules string
 }
 
 func newTrainCmd() *cobra.Command {
@@ -67,11 +74,24 @@ The model is written as a versioned JSON artefact (-o) that a model file of
 kind predictive scores with. With fewer than --min-conversions conversions
 the artefact is written but marked as not activatable. With --challenge
 current.json the artefact is written only if its out-of-time AUC beats the
-current model's.`,
+current model's.
+
+With --name, train learns from the leads stored by a running server
+(--server URL --key ADMIN_KEY) or in a data directory (--data-dir, --db)
+instead of a file: every lead with a recorded outcome, observed just before
+its outcome (less --horizon), and leads without an outcome older than
+--maturity (default 90d) as not converted. The artefact and this report are
+stored in the database under the name; a model file uses it with
+artifact: store:NAME. If the name has a current artefact, the new one is a
+challenger and replaces it only if it is better out of time.`,
 		Example: `  leadscore train --leads bank-full.csv --target y --drop duration -o bank.json
-  leadscore train --leads leads.csv --target converted --events events.jsonl --as-of 2026-10-01 --outcome-at converted_at --html report.html -o model.json`,
+  leadscore train --leads leads.csv --target converted --events events.jsonl --as-of 2026-10-01 --outcome-at converted_at --html report.html -o model.json
+  leadscore train --server http://localhost:8080 --key $ADMIN_KEY --name learned --horizon 7d`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.name != "" {
+				return runStoreTrain(cmd.Context(), &f, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			}
 			return runTrain(cmd.Context(), &f, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -102,6 +122,11 @@ current model's.`,
 	fl.Float64Var(&f.positiveWeight, "positive-weight", 0, "gbdt: weight of converted rows (class weighting; default 1)")
 	fl.Float64Var(&f.l2, "l2", 0, "L2 penalty (gbdt leaves, default 1; logistic, default 0.001)")
 	fl.Float64Var(&f.l1, "l1", 0, "logistic: L1 penalty")
+	fl.StringVar(&f.rules, "rules", "", "add one 0/1 feature per rule of this rule model (a model file; with --name, a model stored on the server): the rule fired for the lead as of the cut-off")
+	fl.StringVar(&f.name, "name", "", "train from the stored leads and outcomes (of --server or the data directory) and store the model under this name")
+	fl.StringVar(&f.horizon, "horizon", "", "with --name: observe each lead this long before its outcome (7d); default just before it")
+	fl.StringVar(&f.maturity, "maturity", "", "with --name: a lead without an outcome counts as not converted once this old (default 90d)")
+	f.cf = bindConfigFlags(fl, targetKeys...)
 	fl.StringVar(&f.asPoints, "as-points", "", "also write a draft rule model (YAML) with round points from logistic regression on binned features")
 	return cmd
 }
@@ -198,13 +223,34 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) erro
 	}
 	progress := func(msg string) { fmt.Fprintln(stderr, "  "+msg) }
 	fmt.Fprintf(stderr, "reading %s\n", f.leads)
-	tab, err := predict.ReadLeads(ctx, f.leads, predict.ReadOptions{Target: f.target, OutcomeAt: f.outcomeAt, TimeColumn: f.timeColumn})
+	var rules *predict.RuleInputs
+	if f.rules != "" {
+		r, err := loadRuleInputs(f.rules)
+		if err != nil {
+			return trainUsage("--rules: %v", err)
+		}
+		rules = r
+	}
+	tab, err := predict.ReadLeads(ctx, f.leads, predict.ReadOptions{Target: f.target, OutcomeAt: f.outcomeAt, TimeColumn: f.timeColumn,
+		KeepLeads: rules != nil})
 	if err != nil {
 		return trainFailure(err)
 	}
 	if f.events != "" {
 		fmt.Fprintf(stderr, "reading %s (cut-off %s)\n", f.events, asOf.Format(time.RFC3339))
 		if err := tab.ReadEvents(ctx, f.events, asOf); err != nil {
+			return trainFailure(err)
+		}
+	}
+	if rules != nil {
+		// The rules are evaluated as of the cut-off (now without one), with
+		// the events before it, as the learner sees the lead.
+		at := asOf
+		if at.IsZero() {
+			at = time.Now().UTC()
+		}
+		fmt.Fprintf(stderr, "evaluating the %d rules of %s as of %s\n", len(rules.Rules()), rules.Model, at.Format(time.RFC3339))
+		if err := tab.AddRules(rules, at); err != nil {
 			return trainFailure(err)
 		}
 	}
@@ -217,7 +263,7 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) erro
 	}
 	opt := predict.TrainOptions{
 		Learner: f.learner, Seed: f.seed, Folds: f.folds, Selection: sel, L2: f.l2, L1: f.l1,
-		MinConversions: f.minConversions, AsOf: asOf, DataHash: hash, Target: f.target, Progress: progress,
+		MinConversions: f.minConversions, AsOf: asOf, DataHash: hash, Target: f.target, Progress: progress, Rules: rules,
 		GBDT: predict.GBDTOptions{Rounds: f.rounds, MaxDepth: f.depth, MinLeaf: f.minLeaf, LearningRate: f.learningRate,
 			PositiveWeight: f.positiveWeight, L2: f.l2},
 	}

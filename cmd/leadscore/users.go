@@ -27,17 +27,20 @@ var usersKeys = []string{"data_dir", "db", "log_level", "log_format"}
 func newUsersCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "users",
-		Short: "Add, list, disable and enable the people who sign in to the web UI",
+		Short: "Add, list, edit, disable and enable the people who sign in to the web UI",
 		Long: `users manages web UI accounts in a data directory or database (--db).
 
 Roles: admin (everything: users, API keys, settings), editor (models:
 edit, validate, activate), viewer (reads leads, accounts and models) and
-sales (works the leads they own: the leads whose owner is their email).
+sales (works the leads owned by them or anyone in their team). A lead's
+owner names a user by the user's id, email or name, or by the routing
+file's owner name whose email is the user's. Teams are set with --team
+on add and edit; a user with no team works only their own leads.
 Passwords are stored as bcrypt hashes. On its first start, serve creates
 an admin user and prints its password once.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newUsersAddCmd(), newUsersListCmd(), newUsersSetDisabledCmd(true), newUsersSetDisabledCmd(false))
+	cmd.AddCommand(newUsersAddCmd(), newUsersListCmd(), newUsersEditCmd(), newUsersSetDisabledCmd(true), newUsersSetDisabledCmd(false))
 	return cmd
 }
 
@@ -67,20 +70,21 @@ func usersError(err error) error {
 
 func newUsersAddCmd() *cobra.Command {
 	var (
-		email, name, role string
-		passwordStdin     bool
+		email, name, role, team string
+		passwordStdin           bool
 	)
 	cmd := &cobra.Command{
-		Use:   "add --email EMAIL --role admin|editor|viewer|sales [--password-stdin]",
+		Use:   "add --email EMAIL --role admin|editor|viewer|sales [--team TEAM] [--password-stdin]",
 		Short: "Add a user; without --password-stdin a password is generated and printed once",
 		Example: `  leadscore users add --email ana@example.com --role editor
-  printf '%s' "$PASSWORD" | leadscore users add --email rep@example.com --role sales --password-stdin`,
+  printf '%s' "$PASSWORD" | leadscore users add --email rep@example.com --role sales --team emea --password-stdin`,
 		Args: cobra.NoArgs,
 	}
 	cf := bindConfigFlags(cmd.Flags(), usersKeys...)
 	cmd.Flags().StringVar(&email, "email", "", "email the user signs in with (required)")
 	cmd.Flags().StringVar(&name, "name", "", "the user's name")
 	cmd.Flags().StringVar(&role, "role", "", "admin, editor, viewer or sales (required)")
+	cmd.Flags().StringVar(&team, "team", "", "the sales team the user works in (a sales rep works the team's leads)")
 	cmd.Flags().BoolVar(&passwordStdin, "password-stdin", false, "read the password from the first line of stdin")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if email == "" || role == "" {
@@ -105,7 +109,7 @@ func newUsersAddCmd() *cobra.Command {
 			return err
 		}
 		defer rt.close()
-		u, err := rt.svc.CreateUser(cmd.Context(), leadscore.NewUser{Email: email, Name: name, Role: leadscore.Role(role), Password: password})
+		u, err := rt.svc.CreateUser(cmd.Context(), leadscore.NewUser{Email: email, Name: name, Role: leadscore.Role(role), Team: team, Password: password})
 		if err != nil {
 			return usersError(err)
 		}
@@ -142,13 +146,13 @@ func newUsersListCmd() *cobra.Command {
 			return writeJSONOut(cmd.OutOrStdout(), users)
 		}
 		tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tROLE\tCREATED\tSTATUS")
+		fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tROLE\tTEAM\tCREATED\tSTATUS")
 		for _, u := range users {
 			status := "active"
 			if u.DisabledAt != nil {
 				status = "disabled " + u.DisabledAt.UTC().Format(time.RFC3339)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.Email, u.Name, u.Role, u.CreatedAt.UTC().Format(time.RFC3339), status)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.Email, u.Name, u.Role, u.Team, u.CreatedAt.UTC().Format(time.RFC3339), status)
 		}
 		return tw.Flush()
 	}
@@ -170,21 +174,84 @@ func newUsersSetDisabledCmd(disable bool) *cobra.Command {
 			return err
 		}
 		defer rt.close()
-		users, err := rt.svc.Users(cmd.Context())
+		u, err := userByEmail(cmd.Context(), rt.svc, verb, args[0])
 		if err != nil {
+			return err
+		}
+		if _, err := rt.svc.UpdateUser(cmd.Context(), u.ID, leadscore.UserChange{Disabled: &disable}); err != nil {
 			return usersError(err)
 		}
-		email := strings.ToLower(strings.TrimSpace(args[0]))
-		for _, u := range users {
-			if u.Email == email {
-				if _, err := rt.svc.UpdateUser(cmd.Context(), u.ID, leadscore.UserChange{Disabled: &disable}); err != nil {
-					return usersError(err)
-				}
-				fmt.Fprintf(os.Stderr, "%sd %s\n", verb, email)
-				return nil
-			}
+		fmt.Fprintf(os.Stderr, "%sd %s\n", verb, u.Email)
+		return nil
+	}
+	return cmd
+}
+
+// userByEmail finds the user a users verb names, or fails with exit code 1.
+func userByEmail(ctx context.Context, svc leadscore.Service, verb, email string) (*leadscore.User, error) {
+	users, err := svc.Users(ctx)
+	if err != nil {
+		return nil, usersError(err)
+	}
+	e := strings.ToLower(strings.TrimSpace(email))
+	for i := range users {
+		if users[i].Email == e {
+			return &users[i], nil
 		}
-		return exitError{code: 1, msg: fmt.Sprintf("leadscore users %s: no user with email %q", verb, args[0])}
+	}
+	return nil, exitError{code: 1, msg: fmt.Sprintf("leadscore users %s: no user with email %q", verb, email)}
+}
+
+// newUsersEditCmd is `users edit EMAIL` with the fields to change: only
+// the flags given change anything, and --team "" takes the user out of
+// their team. A new role ends the user's sessions; a new team or name
+// holds from their next page.
+func newUsersEditCmd() *cobra.Command {
+	var name, role, team string
+	cmd := &cobra.Command{
+		Use:   "edit EMAIL [--team TEAM] [--role ROLE] [--name NAME]",
+		Short: "Change a user's team, role or name",
+		Example: `  leadscore users edit rep@example.com --team emea
+  leadscore users edit rep@example.com --team ""      # no team: their own leads only`,
+		Args: cobra.ExactArgs(1),
+	}
+	cf := bindConfigFlags(cmd.Flags(), usersKeys...)
+	cmd.Flags().StringVar(&team, "team", "", `the user's sales team ("" for none)`)
+	cmd.Flags().StringVar(&role, "role", "", "admin, editor, viewer or sales")
+	cmd.Flags().StringVar(&name, "name", "", "the user's name")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		var ch leadscore.UserChange
+		if cmd.Flags().Changed("team") {
+			ch.Team = &team
+		}
+		if cmd.Flags().Changed("role") {
+			r := leadscore.Role(role)
+			ch.Role = &r
+		}
+		if cmd.Flags().Changed("name") {
+			ch.Name = &name
+		}
+		if ch.Team == nil && ch.Role == nil && ch.Name == nil {
+			return exitError{code: 2, msg: "leadscore users edit: nothing to change (use --team, --role or --name)"}
+		}
+		rt, err := openUsers(cmd.Context(), cf)
+		if err != nil {
+			return err
+		}
+		defer rt.close()
+		u, err := userByEmail(cmd.Context(), rt.svc, "edit", args[0])
+		if err != nil {
+			return err
+		}
+		if u, err = rt.svc.UpdateUser(cmd.Context(), u.ID, ch); err != nil {
+			return usersError(err)
+		}
+		inTeam := "no team"
+		if u.Team != "" {
+			inTeam = "team " + u.Team
+		}
+		fmt.Fprintf(os.Stderr, "changed %s (%s, %s)\n", u.Email, u.Role, inTeam)
+		return nil
 	}
 	return cmd
 }

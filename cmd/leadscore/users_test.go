@@ -72,6 +72,75 @@ func TestUsersVerbs(t *testing.T) {
 	}
 }
 
+func TestUsersTeams(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if out, code := usersCLI(t, "a long password\n", "users", "add", "--data-dir", dir, "--email", "rep@example.com", "--role", "sales",
+		"--team", " emea ", "--password-stdin"); code != 0 {
+		t.Fatalf("users add --team: %d %s", code, out)
+	}
+	if out, code := usersCLI(t, "a long password\n", "users", "add", "--data-dir", dir, "--email", "mo@example.com", "--role", "sales",
+		"--password-stdin"); code != 0 {
+		t.Fatalf("users add: %d %s", code, out)
+	}
+	teams := func() map[string]string {
+		t.Helper()
+		cfg := defaultConfig()
+		cfg.DataDir = dir
+		rt, err := openInstance(context.Background(), cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rt.close()
+		users, err := rt.svc.Users(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, u := range users {
+			out[u.Email] = u.Team + "/" + string(u.Role)
+		}
+		return out
+	}
+	if got := teams(); got["rep@example.com"] != "emea/sales" || got["mo@example.com"] != "/sales" {
+		t.Errorf("after add: %v", got)
+	}
+	cases := []struct {
+		args []string
+		code int
+		out  string
+		want map[string]string
+	}{
+		{[]string{"MO@example.com", "--team", "EMEA"}, 0, "", map[string]string{"mo@example.com": "EMEA/sales"}},
+		{[]string{"rep@example.com", "--team", ""}, 0, "", map[string]string{"rep@example.com": "/sales"}},
+		{[]string{"rep@example.com", "--role", "viewer", "--name", "Rep"}, 0, "", map[string]string{"rep@example.com": "/viewer", "mo@example.com": "EMEA/sales"}},
+		{[]string{"rep@example.com"}, 2, "nothing to change", nil},
+		{[]string{"nobody@example.com", "--team", "x"}, 1, `no user with email "nobody@example.com"`, nil},
+		{[]string{"mo@example.com", "--team", strings.Repeat("x", 65)}, 2, "at most 64", map[string]string{"mo@example.com": "EMEA/sales"}},
+		{[]string{"mo@example.com", "--role", "boss"}, 2, `unknown role "boss"`, nil},
+	}
+	for _, tc := range cases {
+		out, code := usersCLI(t, "", append([]string{"users", "edit", "--data-dir", dir}, tc.args...)...)
+		if code != tc.code || !strings.Contains(out, tc.out) {
+			t.Errorf("users edit %q: %d %q, want %d with %q", tc.args, code, out, tc.code, tc.out)
+		}
+		got := teams()
+		for email, want := range tc.want {
+			if got[email] != want {
+				t.Errorf("users edit %q: %s is %q, want %q", tc.args, email, got[email], want)
+			}
+		}
+	}
+	out, code := usersCLI(t, "", "users", "list", "--data-dir", dir)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 3 || !strings.Contains(lines[0], "TEAM") || !strings.Contains(lines[1], "EMEA") {
+		t.Errorf("users list with teams: %d\n%s", code, out)
+	}
+	out, code = usersCLI(t, "", "users", "list", "--data-dir", dir, "--json")
+	if code != 0 || !strings.Contains(out, `"team": "EMEA"`) {
+		t.Errorf("users list --json with teams: %d\n%s", code, out)
+	}
+}
+
 func TestFirstStartAdmin(t *testing.T) {
 	dir := t.TempDir()
 	cfg := defaultConfig()

@@ -1,7 +1,10 @@
 // The web UI in real headless Chromium: sign in, the leads list and its
 // filters, a lead with its explanation and score chart, the reports
 // dashboard, the impact preview of a draft, the model editor
-// showing a planted YAML error at its line, and the switch to Polish. No
+// showing a planted YAML error at its line, fixing it with a rule worth
+// more, previewing and activating that version, following the job to its
+// end and seeing a lead's score rise by exactly the raise, and the switch
+// to Polish. Sales reps see their team's leads and not another team's. No
 // page may log a console error; every page is saved as a screenshot.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +18,14 @@ const draftVersion = process.env.LEADSCORE_UI_DRAFT;
 const repEmail = process.env.LEADSCORE_UI_REP_EMAIL;
 const repLead = process.env.LEADSCORE_UI_REP_LEAD;
 const otherLead = process.env.LEADSCORE_UI_OTHER_LEAD;
+// The lead whose score the edited model raises by raise points (its
+// senior-title rule counts and has room under its category's cap).
+const raisedLead = process.env.LEADSCORE_UI_RAISED_LEAD;
+const raisedEmail = process.env.LEADSCORE_UI_RAISED_EMAIL;
+const raise = parseInt(process.env.LEADSCORE_UI_RAISE, 10);
+// mate is in the rep's team; outsider in another.
+const mateEmail = process.env.LEADSCORE_UI_MATE_EMAIL;
+const outsiderEmail = process.env.LEADSCORE_UI_OUTSIDER_EMAIL;
 
 // a11y collects axe-core's serious and critical violations of every page
 // visited, asserted empty at the end so that one run reports them all.
@@ -33,7 +44,25 @@ async function unlabelled(page) {
     }).map((el) => el.outerHTML.slice(0, 80)));
 }
 
-test('web UI: sign in, leads, a lead, reports, the impact preview, the model editor, Polish', async () => {
+// displayed reads the score a lead page shows for a model, as a number.
+async function displayed(page, model) {
+  const text = (await page.textContent(`#score-${model} .big`)).trim();
+  assert.match(text, /^\d+$/, `the ${model} score is a whole number: ${text}`);
+  return parseInt(text, 10);
+}
+
+// signIn signs a new page of its own context in as email.
+async function signIn(browser, email) {
+  const page = await (await browser.newContext({ locale: 'en-US' })).newPage();
+  const errors = watch(page);
+  await page.goto(url + '/signin');
+  await page.fill('#email', email);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForURL(/\/leads/), page.click('button[type=submit]')]);
+  return { page, errors };
+}
+
+test('web UI: sign in, leads, a lead, reports, the impact preview, the model editor, activation, Polish', async () => {
   const browser = await launch();
   try {
     // A page of an explicit context: axe opens pages in the same context.
@@ -135,6 +164,60 @@ test('web UI: sign in, leads, a lead, reports, the impact preview, the model edi
     await checkA11y(page, 'model editor');
     await screenshot(page, 'ui-model-error');
 
+    // Find the lead the fix will move, by searching the leads list, and
+    // read its score under the active model.
+    await page.goto(url + '/leads');
+    await page.fill('#f-q', raisedEmail);
+    await Promise.all([page.waitForURL(/q=/), page.click('.filters button[type=submit]')]);
+    await Promise.all([page.waitForURL(/\/leads\/[^?]/), page.click(`table.leads a[href="/leads/${encodeURIComponent(raisedLead)}"]`)]);
+    const before = await displayed(page, 'b2b-saas');
+    assert.ok((await page.textContent('#score-b2b-saas ~ ul.explain')).includes('+15 senior title'),
+      'the lead earns the senior-title points the edit raises');
+    await screenshot(page, 'ui-raised-before');
+
+    // Fix the planted error by making the rule worth more, and save: a new
+    // version, not yet active.
+    await page.goto(url + '/models/b2b-saas/edit');
+    const fixed = (await page.inputValue('#source')).split('\n');
+    assert.ok(fixed[bad].includes('points: 15'), `line ${bad + 1} is the senior-title rule's points`);
+    fixed[bad] = fixed[bad].replace('points: 15', `points: ${15 + raise}`);
+    await page.fill('#source', fixed.join('\n'));
+    // The live check answers before the save, so no request is cut off.
+    await page.waitForFunction(() => {
+      const live = document.getElementById('live');
+      return live.textContent !== '' && !live.classList.contains('error');
+    });
+    await Promise.all([page.waitForLoadState('load'), page.click('#model-form button[type=submit][value=save]')]);
+    assert.equal(await page.locator('.diag.error, #diag-list li.error').count(), 0, 'the fixed model has no errors');
+    const created = page.locator('.notice a[href^="/models/b2b-saas?version="]');
+    assert.equal(await created.count(), 1, 'the save made a b2b-saas version');
+    await checkA11y(page, 'model saved');
+    await screenshot(page, 'ui-model-saved');
+
+    // Its impact preview: raising points qualifies some and drops nobody.
+    await Promise.all([page.waitForURL(/\/models\/b2b-saas\?version=/), created.click()]);
+    await Promise.all([page.waitForURL(/preview=1/), page.click('#preview-link')]);
+    assert.ok(parseInt(await page.textContent('#preview-newly'), 10) >= 0, 'the preview counts newly qualified leads');
+    assert.equal(parseInt(await page.textContent('#preview-dropout'), 10), 0, 'a raise drops no lead out');
+    assert.ok((await page.locator('#impact svg rect').count()) > 0, 'the distribution chart');
+    await checkA11y(page, 'preview of the fix');
+    await screenshot(page, 'ui-preview-fix');
+
+    // Activate it, and follow the job page (it reloads itself while the
+    // job runs) to its end.
+    await Promise.all([page.waitForURL(/\/jobs\//), page.click('#activate-previewed')]);
+    await page.waitForSelector('[data-job][data-running="false"]', { timeout: 120_000 });
+    assert.equal(await page.locator('.state-succeeded').count(), 1, `the job succeeded: ${await page.textContent('main')}`);
+    await checkA11y(page, 'job');
+    await screenshot(page, 'ui-job-done');
+
+    // The lead now shows the new model's score: exactly the raise more.
+    await page.goto(url + '/leads/' + encodeURIComponent(raisedLead));
+    assert.equal(await displayed(page, 'b2b-saas'), before + raise, `the score rose from ${before} by ${raise}`);
+    assert.ok((await page.textContent('body')).includes(`+${15 + raise} senior title`), 'the explanation gives the new points');
+    await checkA11y(page, 'lead after activation');
+    await screenshot(page, 'ui-raised-after');
+
     // Polish, chosen from the menu: the page comes back in Polish.
     await page.selectOption('#lang-select', 'pl');
     await page.waitForSelector('html[lang="pl"]');
@@ -175,6 +258,45 @@ test('web UI: a sales rep sees the MQL routed to them, accepts it, and cannot op
     // Chromium logs any 403 as a console error, so this comes last.
     const status = await page.evaluate(async (u) => (await fetch(u)).status, url + '/leads/' + encodeURIComponent(otherLead));
     assert.equal(status, 403, "another rep's lead is forbidden");
+  } finally {
+    await browser.close();
+  }
+});
+
+test('web UI: a team mate of the owner opens the lead; a rep of another team cannot', async () => {
+  const browser = await launch();
+  try {
+    // The rep's team mate lists the team's leads, the rep's among them,
+    // can narrow them to the rep, and opens the rep's lead.
+    const { page, errors } = await signIn(browser, mateEmail);
+    assert.match(await page.textContent('#team-hint'), /emea/);
+    await page.selectOption('#f-owner', repEmail);
+    await Promise.all([page.waitForURL(/owner=/), page.click('.filters button[type=submit]')]);
+    const listed = await page.$$eval('table.leads tbody tr a', (as) => as.map((a) => a.getAttribute('href')));
+    assert.ok(listed.includes('/leads/' + encodeURIComponent(repLead)), `the rep's lead is listed for the team: ${listed}`);
+    assert.ok(!listed.includes('/leads/' + encodeURIComponent(otherLead)), 'a lead outside the team is not listed');
+    assert.deepEqual(await unlabelled(page), [], 'team leads page: every control has a label');
+    await checkA11y(page, 'team leads');
+    await screenshot(page, 'ui-team-leads');
+    const resp = await page.goto(url + '/leads/' + encodeURIComponent(repLead));
+    assert.equal(resp.status(), 200, "a team mate opens the rep's lead");
+    assert.ok((await page.textContent('body')).includes(repEmail), 'the page names the owner');
+    await checkA11y(page, 'team mate lead');
+    await screenshot(page, 'ui-team-lead');
+    assert.deepEqual(errors, []);
+
+    // A rep of another team sees neither the lead in the list nor its page.
+    const outsider = await signIn(browser, outsiderEmail);
+    const theirs = await outsider.page.$$eval('table.leads tbody tr a', (as) => as.map((a) => a.getAttribute('href')));
+    assert.ok(!theirs.includes('/leads/' + encodeURIComponent(repLead)), 'another team does not list the lead');
+    await screenshot(outsider.page, 'ui-outsider-leads');
+    assert.deepEqual(outsider.errors, []);
+    assert.deepEqual(a11y, []);
+    // Chromium logs any 403 as a console error, so this comes last.
+    const denied = await outsider.page.goto(url + '/leads/' + encodeURIComponent(repLead));
+    assert.equal(denied.status(), 403, "another team's rep is refused the lead");
+    assert.ok((await outsider.page.textContent('main')).includes('This lead belongs to someone else.'));
+    await screenshot(outsider.page, 'ui-outsider-forbidden');
   } finally {
     await browser.close();
   }

@@ -39,6 +39,7 @@ type Service struct {
 	calls    []Call
 	now      time.Time
 	auto     *autoState
+	shadows  map[string]leadscore.Shadow // by model name (shadow.go)
 }
 
 // Call is one recorded method call with its arguments.
@@ -608,6 +609,16 @@ func (s *Service) UpdateUser(ctx context.Context, id string, ch leadscore.UserCh
 		return nil, err
 	}
 	return nil, notFound("user", id)
+}
+
+func (s *Service) LeadAccess(ctx context.Context, u leadscore.User) (*leadscore.LeadAccess, error) {
+	err := s.begin("LeadAccess", u.ID)
+	defer s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	a := leadscore.NewLeadAccess(u, nil, nil)
+	return &a, nil
 }
 
 func (s *Service) SignIn(ctx context.Context, email, password string) (*leadscore.NewSession, error) {

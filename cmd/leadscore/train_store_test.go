@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leadscore/leadscore"
+	"github.com/leadscore/leadscore/sqlstore"
+)
+
+// --rules turns a rule model's rules into features; the artefact carries
+// the rule model, so that leadscore score evaluates the same rules.
+func TestTrainWithRules(t *testing.T) {
+	dir := t.TempDir()
+	if _, code := runCmd(t, "generate", "--leads", "2000", "--events-per-lead", "10", "--seed", "5", "--out", dir, "--no-progress"); code != 0 {
+		t.Fatalf("generate exited %d", code)
+	}
+	leads, events, artefact := filepath.Join(dir, "leads.csv"), filepath.Join(dir, "events.jsonl"), filepath.Join(dir, "model.json")
+	rules := filepath.Join("..", "..", "examples", "b2b-saas.yaml")
+	out, code := runCmd(t, "train", "--leads", leads, "--target", "converted", "--events", events, "--as-of", "2026-10-15",
+		"--outcome-at", "converted_at", "--folds", "2", "--min-conversions", "10", "--rules", rules, "--json", "-o", artefact)
+	if code != 0 {
+		t.Fatalf("train --rules exited %d:\n%s", code, out)
+	}
+	var res struct {
+		Features []struct{ Name, Status string }
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	rulesUsed := 0
+	for _, f := range res.Features {
+		if strings.HasPrefix(f.Name, "rule.") && f.Status == "used" {
+			rulesUsed++
+		}
+	}
+	if rulesUsed < 3 {
+		t.Errorf("%d rules used as features: %+v", rulesUsed, res.Features)
+	}
+	model := filepath.Join(dir, "learned.yaml")
+	if err := os.WriteFile(model, []byte("name: learned\nkind: predictive\nartifact: model.json\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	text, code := runCmd(t, "score", "--model", model, "--leads", leads, "--events", events, "--as-of", "2026-10-15", "--lead", "L0000002", "--explain")
+	if code != 0 || !strings.Contains(text, "predicted conversion probability") {
+		t.Errorf("scoring with rule features exited %d:\n%s", code, text)
+	}
+	if _, code := runCmd(t, "train", "--leads", leads, "--target", "converted", "--rules", filepath.Join(dir, "nope.yaml")); code != 2 {
+		t.Errorf("a missing rule model exited %d, want 2", code)
+	}
+}
+
+// train --name learns from a database's leads and outcomes, stores the
+// artefact with its report and prints the report.
+func TestTrainFromTheStore(t *testing.T) {
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "ls.db")
+	st, err := sqlstore.Open(ctx, db, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	err = st.Workspace(leadscore.DefaultWorkspace).Write(ctx, func(tx leadscore.Tx) error {
+		for i := range 400 {
+			id := fmt.Sprintf("l%04d", i)
+			created := now.Add(-time.Duration(120+i%60) * 24 * time.Hour)
+			title := []string{"vp sales", "engineer"}[i%2]
+			if err := tx.UpsertLead(ctx, &leadscore.Lead{ID: id, Title: title, CreatedAt: created}); err != nil {
+				return err
+			}
+			if i%3 == 0 || (title == "vp sales" && i%5 == 1) {
+				o := &leadscore.Outcome{LeadID: id, Result: leadscore.OutcomeWon, At: created.Add(20 * 24 * time.Hour), RecordedAt: now}
+				if err := tx.(leadscore.AutomationTx).PutOutcome(ctx, o); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, code := runCmd(t, "train", "--name", "learned", "--db", db, "--folds", "2", "--min-conversions", "10", "--learner", "logistic")
+	if code != 0 {
+		t.Fatalf("train --name exited %d:\n%s", code, out)
+	}
+	for _, want := range []string{"logistic model", "out-of-time AUC", "from the store: 400 leads looked at", "stored as the current version (artifact: store:learned)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q:\n%s", want, out)
+		}
+	}
+	// Trained again under the name: a challenger, judged in the report.
+	out, code = runCmd(t, "train", "--name", "learned", "--db", db, "--folds", "2", "--min-conversions", "10", "--seed", "9")
+	if code != 0 || !strings.Contains(out, "challenger: ") {
+		t.Errorf("retraining exited %d:\n%s", code, out)
+	}
+	if _, code := runCmd(t, "train", "--name", "learned", "--db", db, "--leads", "x.csv"); code != 2 {
+		t.Errorf("--name with --leads exited %d, want 2", code)
+	}
+}
