@@ -276,10 +276,10 @@ func (s *Service) failJob(job *leadscore.Job, cause error) {
 	_ = s.write(context.Background(), func(ctx context.Context, b *batch) error { return b.tx.PutJob(ctx, job) })
 }
 
-// resumeJobs continues the activation jobs a stop interrupted, from the
-// last page they committed. A job whose version is no longer the active
-// one was superseded by a later activation, which re-scores every lead
-// itself: it is closed as failed, saying so.
+// resumeJobs continues the activation and shadow-scoring jobs a stop
+// interrupted, from the last page they committed. A job whose version is
+// no longer the active one was superseded by a later activation, which
+// re-scores every lead itself: it is closed as failed, saying so.
 func (s *Service) resumeJobs(ctx context.Context) error {
 	jobs, err := s.ws.UnfinishedJobs(ctx)
 	if err != nil {
@@ -299,6 +299,10 @@ func (s *Service) resumeJobs(ctx context.Context) error {
 	for i := range jobs {
 		job := jobs[i]
 		name, version, ok := strings.Cut(job.Detail, "@")
+		if job.Kind == jobShadow && ok {
+			s.resumeShadowJob(ctx, &job, name, version)
+			continue
+		}
 		switch {
 		case job.Kind != jobActivate || !ok:
 			s.failJob(&job, fmt.Errorf("interrupted by a restart; %s jobs are not resumed", job.Kind))

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -406,10 +407,8 @@ func (s *Service) StartShadow(ctx context.Context, model, version, by string) (*
 var errShadowGone = errors.New("the shadow was stopped or replaced before every lead was scored")
 
 // runShadowScoring scores every stored lead with a shadow version, a page
-// per transaction with the job's progress, as an activation does. Like
-// other jobs that are not activations, it is not resumed after a restart;
-// the leads it did not reach get their shadow scores as they are next
-// scored.
+// per transaction with the job's progress and cursor, as an activation
+// does, so that after a restart it continues where it stopped.
 func (s *Service) runShadowScoring(job *leadscore.Job, run leadscore.Shadow) {
 	ctx := context.Background()
 	job.State = leadscore.JobRunning
@@ -465,6 +464,32 @@ func (s *Service) runShadowScoring(job *leadscore.Job, run leadscore.Shadow) {
 			return
 		}
 	}
+}
+
+// resumeShadowJob continues a shadow-scoring job a stop interrupted, from
+// the last page it committed, when its shadow still runs; a job whose
+// shadow was stopped or replaced meanwhile is closed as failed.
+func (s *Service) resumeShadowJob(ctx context.Context, job *leadscore.Job, model, version string) {
+	r, err := s.shadowReader()
+	if err != nil {
+		s.failJob(job, err)
+		return
+	}
+	run, err := r.Shadow(ctx, model)
+	switch {
+	case leadscore.CodeOf(err) == leadscore.CodeNotFound || (err == nil && (run.Job != job.ID || run.Version != version)):
+		s.failJob(job, fmt.Errorf("interrupted by a restart and %w", errShadowGone))
+		return
+	case err != nil:
+		s.failJob(job, err)
+		return
+	}
+	s.log.Info("resuming shadow scoring", "job", job.ID, "model", job.Detail, "done", job.Done, "total", job.Total)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.runShadowScoring(job, *run)
+	}()
 }
 
 // StopShadow stops a model's shadow and deletes its scores.

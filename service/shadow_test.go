@@ -309,3 +309,86 @@ func TestShadowReportFindsThePlantedBetterChallenger(t *testing.T) {
 		t.Errorf("swapped: verdict %+v, want worse", rep.Verdict)
 	}
 }
+
+// TestInterruptedShadowScoringResumesAfterRestart: the job scoring the
+// stored leads with a shadow continues, after a restart, from the last
+// page it committed; a job whose shadow was replaced meanwhile is closed
+// as failed.
+func TestInterruptedShadowScoringResumesAfterRestart(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for i := range 30 {
+		f.ingest(identify(fmt.Sprintf("i%d", i), fmt.Sprintf("u%d", i), map[string]any{"email": fmt.Sprintf("p%d@acme-corp.com", i)}))
+	}
+	edited := strings.Replace(exampleSource(t), "{name: demo-request, label: demo requested, event: demo.requested, points: 25", "{name: demo-request, label: demo requested, event: demo.requested, points: 30", 1)
+	up, err := f.svc.UploadModel(ctx, "b2b-saas.yaml", []byte(edited), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var version string
+	for _, v := range up.Versions {
+		if v.Name == "b2b-saas" {
+			version = v.Version
+		}
+	}
+	if err := f.svc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// What a stop half-way through scoring the stored leads leaves behind.
+	ws := f.store.Workspace(leadscore.DefaultWorkspace)
+	firstHalf, err := ws.LeadIDs(ctx, "", 15)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cursor := firstHalf[len(firstHalf)-1]
+	resumed := leadscore.Job{ID: "job_resumed", Kind: jobShadow, State: leadscore.JobRunning, Done: 15, Total: 30,
+		Detail: "b2b-saas@" + version, Cursor: cursor}
+	replaced := leadscore.Job{ID: "job_replaced", Kind: jobShadow, State: leadscore.JobRunning, Done: 3, Total: 30,
+		Detail: "b2b-saas@0123456789ab", Cursor: "u1"}
+	err = ws.Write(ctx, func(tx leadscore.Tx) error {
+		if err := tx.(leadscore.ShadowTx).PutShadow(ctx, &leadscore.Shadow{Model: "b2b-saas", Version: version,
+			StartedAt: f.clock.Now(), StartedBy: "test", Job: resumed.ID}); err != nil {
+			return err
+		}
+		if err := tx.PutJob(ctx, &replaced); err != nil {
+			return err
+		}
+		return tx.PutJob(ctx, &resumed)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	svc, err := New(Config{Store: f.store, Clock: f.clock.Now, DueInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close() })
+	f.svc = svc
+	if j := f.waitJob(resumed.ID); j.State != leadscore.JobSucceeded || j.Done != 30 || j.Total != 30 {
+		t.Fatalf("resumed job %+v", j)
+	}
+	if j := f.waitJob(replaced.ID); j.State != leadscore.JobFailed || !strings.Contains(j.Error, "stopped or replaced") {
+		t.Fatalf("replaced job %+v", j)
+	}
+	rest, err := ws.LeadIDs(ctx, cursor, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rest) != 15 {
+		t.Fatalf("%d leads after the cursor, want 15", len(rest))
+	}
+	for _, id := range rest {
+		if got, err := f.shadowScore("b2b-saas", id); err != nil || got.Version != version {
+			t.Errorf("lead %s after the cursor: shadow score %+v, %v", id, got, err)
+		}
+	}
+	for _, id := range firstHalf {
+		if got, err := f.shadowScore("b2b-saas", id); leadscore.CodeOf(err) != leadscore.CodeNotFound {
+			t.Errorf("lead %s before the cursor was scored again by the resumed job: %+v, %v", id, got, err)
+		}
+	}
+}
