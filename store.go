@@ -42,6 +42,11 @@ type ScoreRecord struct {
 	// time has come. Zero means never.
 	NextChangeAt time.Time `json:"next_change_at,omitzero"`
 	UpdatedAt    time.Time `json:"updated_at"`
+	// Digest is Evaluation.Digest of the stored evaluation (zero when
+	// unknown): writers may set it to spare the store computing it, and
+	// score summaries carry it so a writer can tell whether a new
+	// evaluation needs writing at all.
+	Digest uint64 `json:"-"`
 }
 
 // CauseKind says why a score changed.

@@ -701,6 +701,7 @@ func (b *batch) scoreTouched(ctx context.Context) error {
 			if known && p == now && entry.stillStored(ev.Model, digest, rec.NextChangeAt, b.now) {
 				continue
 			}
+			rec.Digest = digest
 			records = append(records, rec)
 			entry.scores[ev.Model] = now
 			entry.remember(ev.Model, digest, rec.NextChangeAt)
@@ -862,7 +863,11 @@ func (s *Service) states(ctx context.Context, b *batch, ids []string) (map[strin
 			}
 			e.scores = make(map[string]scoreSummary, len(scores[id]))
 			for i := range scores[id] {
-				e.scores[scores[id][i].Model] = summaryOf(&scores[id][i])
+				sc := &scores[id][i]
+				e.scores[sc.Model] = summaryOf(sc)
+				if sc.Digest != 0 {
+					e.remember(sc.Model, sc.Digest, sc.NextChangeAt)
+				}
 			}
 		}
 	}

@@ -615,6 +615,13 @@ func TestPredictiveModelScoresOnIngest(t *testing.T) {
 // same story keeps the stored one (same updated time, no ledger row),
 // while a real change is written with the account as its cause.
 func TestUnchangedColleaguesKeepTheirStoredScore(t *testing.T) {
+	t.Run("states in memory", func(t *testing.T) { testUnchangedColleagues(t, false) })
+	// After a restart the states are rebuilt from the store, and the
+	// stored digests say what the stored evaluations tell.
+	t.Run("after a restart", func(t *testing.T) { testUnchangedColleagues(t, true) })
+}
+
+func testUnchangedColleagues(t *testing.T, restart bool) {
 	f := newFixture(t)
 	people := []string{"ana", "ben", "cy", "dan"}
 	for _, p := range people {
@@ -643,6 +650,20 @@ func TestUnchangedColleaguesKeepTheirStoredScore(t *testing.T) {
 			t.Fatalf("%s: score updated at %v, want %v (the committee formed then)", p, got, formed)
 		}
 		before[p] = len(ledger(p))
+	}
+	if restart {
+		if err := f.svc.Close(); err != nil {
+			t.Fatal(err)
+		}
+		svc, err := New(Config{Store: f.store, Clock: f.clock.Now, DueInterval: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { svc.Close() })
+		f.svc = svc
 	}
 
 	f.clock.Add(time.Minute)

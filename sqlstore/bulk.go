@@ -205,7 +205,7 @@ func newBulkQueries(d *dialect) *bulkQueries {
 		putScores: newBulkInsert(d, "scores", []bulkCol{{"lead_id", colText}, {"model", colText},
 			{"version", colText}, {"score", colFloat}, {"display", colInt}, {"band", colText}, {"grade", colText},
 			{"qualified", colBool}, {"disqualified", colBool}, {"evaluation_z", colBytes},
-			{"next_change_at", colNullInt}, {"updated_at", colInt}},
+			{"next_change_at", colNullInt}, {"updated_at", colInt}, {"digest", colNullInt}},
 			onScoreConflict),
 		appendLedger: newBulkInsert(d, "ledger", []bulkCol{{"lead_id", colText}, {"model", colText},
 			{"version", colText}, {"at", colInt}, {"old_score", colNullFloat}, {"new_score", colFloat},
@@ -229,7 +229,7 @@ func newBulkQueries(d *dialect) *bulkQueries {
 			ORDER BY e.lead_id, e.at, e.seq`, 1),
 		scoresOf: newBulkSelect(d, `SELECT `+scoreCols+`, s.evaluation, s.evaluation_z FROM scores s
 			WHERE s.workspace_id = ? AND s.lead_id {keys} ORDER BY s.lead_id, s.model`, 1),
-		summariesOf: newBulkSelect(d, `SELECT `+scoreCols+` FROM scores s
+		summariesOf: newBulkSelect(d, `SELECT `+scoreCols+`, s.digest FROM scores s
 			WHERE s.workspace_id = ? AND s.lead_id {keys} ORDER BY s.lead_id, s.model`, 1),
 		// By source, so that the unique index (workspace_id, source,
 		// message_id) finds each key: a call's events have few sources.
@@ -516,7 +516,13 @@ func (rd *reader) scoresOf(ctx context.Context, leadIDs []string, withEvaluation
 		stmt, codec = &rd.r.d.bulk.scoresOf, &evaluationCodec{}
 	}
 	err = rd.bulkRead(ctx, stmt, []any{rd.ws}, keys, func(r *sql.Rows) error {
-		s, err := scanScore(r, codec)
+		var s leadscore.ScoreRecord
+		var err error
+		if withEvaluations {
+			s, err = scanScore(r, codec)
+		} else {
+			s, err = scanSummary(r)
+		}
 		out[s.LeadID] = append(out[s.LeadID], s)
 		return err
 	})
@@ -714,7 +720,7 @@ func (t *tx) PutScores(ctx context.Context, scores []*leadscore.ScoreRecord) err
 		}
 		updated[i], next[i] = truncMicros(u), truncMicros(s.NextChangeAt)
 		row := []any{s.LeadID, s.Model, s.Version, s.Score, s.Display, s.Band, s.Grade, s.Qualified, s.Disqualified,
-			eval, nullTime(next[i]), micros(updated[i])}
+			eval, nullTime(next[i]), micros(updated[i]), digestOf(s)}
 		if err := bind(row); err != nil {
 			return rowError(label, err)
 		}
@@ -738,6 +744,20 @@ func (t *tx) PutScores(ctx context.Context, scores []*leadscore.ScoreRecord) err
 		s.UpdatedAt, s.NextChangeAt = updated[i], next[i]
 	}
 	return nil
+}
+
+// digestOf is the digest column of a score: the one the writer gave, else
+// its evaluation's, else NULL (nil).
+func digestOf(s *leadscore.ScoreRecord) any {
+	d := s.Digest
+	if d == 0 && s.Evaluation != nil {
+		d = s.Evaluation.Digest()
+	}
+	if d == 0 {
+		return nil
+	}
+	// The column is a signed 64-bit integer; the bits are what matter.
+	return int64(d)
 }
 
 // encodeEvaluations encodes the scores' evaluations on all cores: a

@@ -30,7 +30,8 @@ const (
 			band = excluded.band, grade = excluded.grade, qualified = excluded.qualified,
 			disqualified = excluded.disqualified, evaluation = excluded.evaluation,
 			evaluation_z = excluded.evaluation_z,
-			next_change_at = excluded.next_change_at, updated_at = excluded.updated_at`
+			next_change_at = excluded.next_change_at, updated_at = excluded.updated_at,
+			digest = excluded.digest`
 )
 
 const (
@@ -96,8 +97,8 @@ const (
 
 	qScores   = `SELECT ` + scoreCols + `, s.evaluation, s.evaluation_z FROM scores s WHERE s.workspace_id = ? AND s.lead_id = ? ORDER BY s.model`
 	qPutScore = `INSERT INTO scores (workspace_id, lead_id, model, version, score, display, band, grade, qualified,
-			disqualified, evaluation_z, next_change_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			disqualified, evaluation_z, next_change_at, updated_at, digest)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		` + onScoreConflict
 	// qDue walks the due index in (next_change_at, lead_id, model) order;
 	// qDueAfter continues after a key. The first row of a lead is its

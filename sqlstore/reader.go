@@ -195,6 +195,17 @@ func scanScore(sc scanner, codec *evaluationCodec) (leadscore.ScoreRecord, error
 	return s, nil
 }
 
+// scanSummary reads a score row without its evaluation, with its digest.
+func scanSummary(sc scanner) (leadscore.ScoreRecord, error) {
+	var s leadscore.ScoreRecord
+	var next, digest sql.NullInt64
+	var updated int64
+	err := sc.Scan(&s.LeadID, &s.Model, &s.Version, &s.Score, &s.Display, &s.Band, &s.Grade, &s.Qualified,
+		&s.Disqualified, &next, &updated, &digest)
+	s.NextChangeAt, s.UpdatedAt, s.Digest = timeOf(next), fromMicros(updated), uint64(digest.Int64)
+	return s, err
+}
+
 // Scores returns a lead's current scores, one per model, in model order,
 // with their evaluations.
 func (rd *reader) Scores(ctx context.Context, leadID string) ([]leadscore.ScoreRecord, error) {

@@ -265,7 +265,7 @@ func (t *tx) PutScore(ctx context.Context, s *leadscore.ScoreRecord) error {
 	}
 	s.UpdatedAt, s.NextChangeAt = truncMicros(s.UpdatedAt), truncMicros(s.NextChangeAt)
 	_, err = t.r.exec(ctx, qPutScore, t.ws, s.LeadID, s.Model, s.Version, s.Score, s.Display, s.Band, s.Grade,
-		s.Qualified, s.Disqualified, eval, nullMicros(s.NextChangeAt), micros(s.UpdatedAt))
+		s.Qualified, s.Disqualified, eval, nullMicros(s.NextChangeAt), micros(s.UpdatedAt), digestOf(s))
 	return err
 }
 

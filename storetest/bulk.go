@@ -495,6 +495,14 @@ func testBulkReaders(t *testing.T, s leadscore.Store) {
 		summaries := must[map[string][]leadscore.ScoreRecord](t, "ScoreSummariesOf")(b.ScoreSummariesOf(ctx, ids))
 		for id := range wantScores {
 			for i := range wantScores[id] {
+				// A summary carries the digest of the evaluation it leaves out.
+				var want uint64 // none without an evaluation
+				if ev := wantScores[id][i].Evaluation; ev != nil {
+					want = ev.Digest()
+				}
+				if got := summaries[id][i].Digest; got != want {
+					t.Errorf("%s: ScoreSummariesOf %s/%s: digest %x, want the evaluation's %x", name, id, wantScores[id][i].Model, got, want)
+				}
 				wantScores[id][i].Evaluation = nil
 			}
 		}
