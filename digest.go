@@ -1,10 +1,6 @@
 package leadscore
 
 import (
-	"encoding/binary"
-	"hash"
-	"hash/fnv"
-	"io"
 	"math"
 	"time"
 )
@@ -21,7 +17,7 @@ import (
 // activity re-scoring an account's people when no rule crosses a
 // threshold, or a half-life moving points by a millionth.
 func (e *Evaluation) Digest() uint64 {
-	d := digester{h: fnv.New64a()}
+	d := digester{h: fnvOffset}
 	d.str(e.Model)
 	d.str(e.Version)
 	d.str(e.LeadID)
@@ -75,17 +71,26 @@ func (e *Evaluation) Digest() uint64 {
 	}
 	d.strs(e.Notes)
 	d.time(e.LastActivity)
-	return d.h.Sum64()
+	return d.h
 }
 
-type digester struct {
-	h   hash.Hash64
-	buf [8]byte
-}
+// digester is FNV-1a (64 bit), written out so that hashing a field costs
+// no call through an interface: the digest is computed for every
+// evaluation the service makes. It is stored with each score, so it must
+// not change between releases.
+type digester struct{ h uint64 }
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
 
 func (d *digester) int(v int64) {
-	binary.LittleEndian.PutUint64(d.buf[:], uint64(v))
-	d.h.Write(d.buf[:])
+	u := uint64(v)
+	for range 8 {
+		d.h = (d.h ^ (u & 0xff)) * fnvPrime
+		u >>= 8
+	}
 }
 
 // num hashes points rounded to the hundredth, the precision a reader sees.
@@ -103,7 +108,9 @@ func (d *digester) flag(v bool) {
 // differ.
 func (d *digester) str(s string) {
 	d.int(int64(len(s)))
-	io.WriteString(d.h, s)
+	for i := 0; i < len(s); i++ {
+		d.h = (d.h ^ uint64(s[i])) * fnvPrime
+	}
 }
 
 func (d *digester) strs(ss []string) {

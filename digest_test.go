@@ -1,6 +1,7 @@
 package leadscore
 
 import (
+	"hash/fnv"
 	"testing"
 	"time"
 )
@@ -63,5 +64,22 @@ func TestDigestTellsStoriesApart(t *testing.T) {
 		if e.Digest() == against.Digest() {
 			t.Errorf("%s changed: the digest must change", c.name)
 		}
+	}
+}
+
+// TestDigestIsFNV1a pins the hash: digests are stored with scores, so a
+// release that hashed differently would rewrite every score once.
+func TestDigestIsFNV1a(t *testing.T) {
+	d := digester{h: fnvOffset}
+	d.str("a")
+	// FNV-1a of the 8 little-endian bytes of 1, then "a", computed with
+	// hash/fnv.
+	h := fnv.New64a()
+	h.Write([]byte{1, 0, 0, 0, 0, 0, 0, 0, 'a'})
+	if d.h != h.Sum64() {
+		t.Fatalf("digester %x, hash/fnv %x", d.h, h.Sum64())
+	}
+	if got := (&Evaluation{Model: "m", Score: 1}).Digest(); got != 0xad9fbc57d54fe1cf {
+		t.Errorf("the digest of a fixed evaluation changed: %#x", got)
 	}
 }
