@@ -79,11 +79,18 @@ type PredictiveTraining struct {
 	Drop  []string `json:"drop,omitempty"`
 	Only  []string `json:"only,omitempty"`
 	Allow []string `json:"allow,omitempty"`
-	// Rounds, Depth and LearningRate tune boosted trees.
-	Rounds       int     `json:"rounds,omitempty"`
-	Depth        int     `json:"depth,omitempty"`
-	LearningRate float64 `json:"learning_rate,omitempty"`
-	By           string  `json:"-"`
+	// Rounds, Depth, LearningRate, MinLeaf and PositiveWeight tune boosted
+	// trees; L2 penalises their leaves (default 1) or, for logistic
+	// regression, its coefficients (default 0.001), and L1 adds a lasso
+	// penalty to logistic regression.
+	Rounds         int     `json:"rounds,omitempty"`
+	Depth          int     `json:"depth,omitempty"`
+	LearningRate   float64 `json:"learning_rate,omitempty"`
+	MinLeaf        int     `json:"min_leaf,omitempty"`
+	PositiveWeight float64 `json:"positive_weight,omitempty"`
+	L2             float64 `json:"l2,omitempty"`
+	L1             float64 `json:"l1,omitempty"`
+	By             string  `json:"-"`
 }
 
 // PredictiveService is what the API and the web UI do with stored

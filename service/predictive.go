@@ -87,6 +87,16 @@ func checkTraining(name string, opt *leadscore.PredictiveTraining) error {
 		return leadscore.Invalid("depth", "use 0 (default) to 12")
 	case opt.LearningRate < 0 || opt.LearningRate > 1:
 		return leadscore.Invalid("learning_rate", "use 0 (default) to 1")
+	case opt.MinLeaf < 0:
+		return leadscore.Invalid("min_leaf", "cannot be negative")
+	case opt.PositiveWeight < 0:
+		return leadscore.Invalid("positive_weight", "cannot be negative")
+	case opt.L2 < 0:
+		return leadscore.Invalid("l2", "cannot be negative")
+	case opt.L1 < 0:
+		return leadscore.Invalid("l1", "cannot be negative")
+	case opt.L1 > 0 && opt.Learner == predict.LearnerGBDT:
+		return leadscore.Invalid("l1", "only logistic regression takes an L1 penalty")
 	case opt.RulesVersion != "" && opt.Rules == "":
 		return leadscore.Invalid("rules_version", "a version needs its model name (rules)")
 	}
@@ -376,7 +386,14 @@ func (s *Service) trainPredictive(ctx context.Context, job *leadscore.Job, name 
 	topt := predict.TrainOptions{Learner: opt.Learner, Seed: opt.Seed, Folds: opt.Folds,
 		Selection:      predict.Selection{Drop: opt.Drop, Only: opt.Only, Allow: opt.Allow},
 		MinConversions: opt.MinConversions, Now: s.now().UTC(), DataHash: tab.Hash(), Target: "outcome", Rules: features,
-		GBDT: predict.GBDTOptions{Rounds: opt.Rounds, MaxDepth: opt.Depth, LearningRate: opt.LearningRate},
+		GBDT: predict.GBDTOptions{Rounds: opt.Rounds, MaxDepth: opt.Depth, LearningRate: opt.LearningRate,
+			MinLeaf: opt.MinLeaf, PositiveWeight: opt.PositiveWeight},
+	}
+	// One penalty flag serves the learner that is trained.
+	if opt.Learner == predict.LearnerLogistic {
+		topt.L2, topt.L1 = opt.L2, opt.L1
+	} else {
+		topt.GBDT.L2 = opt.L2
 	}
 	if topt.Seed == 0 {
 		topt.Seed = 1

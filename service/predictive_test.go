@@ -264,6 +264,11 @@ func TestTrainPredictiveRefusesBadRequests(t *testing.T) {
 		{"ok", leadscore.PredictiveTraining{Horizon: -1}, "horizon"},
 		{"ok", leadscore.PredictiveTraining{RulesVersion: "abc"}, "rules_version"},
 		{"ok", leadscore.PredictiveTraining{Depth: 40}, "depth"},
+		{"ok", leadscore.PredictiveTraining{MinLeaf: -1}, "min_leaf"},
+		{"ok", leadscore.PredictiveTraining{PositiveWeight: -2}, "positive_weight"},
+		{"ok", leadscore.PredictiveTraining{L2: -1}, "l2"},
+		{"ok", leadscore.PredictiveTraining{L1: 0.1}, "l1"}, // trees take no L1 penalty
+		{"ok", leadscore.PredictiveTraining{Learner: "logistic", L1: -0.1}, "l1"},
 	} {
 		_, err := f.svc.TrainPredictive(context.Background(), tc.name, tc.opt)
 		var e *leadscore.Error

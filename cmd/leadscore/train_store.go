@@ -48,7 +48,8 @@ func runStoreTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer)
 		f.only, f.drop, f.allow = append(f.only, fs.Only...), append(f.drop, fs.Drop...), append(f.allow, fs.Allow...)
 	}
 	opt := leadscore.PredictiveTraining{Learner: f.learner, Seed: f.seed, Folds: f.folds, MinConversions: f.minConversions,
-		Drop: f.drop, Only: f.only, Allow: f.allow, Rounds: f.rounds, Depth: f.depth, LearningRate: f.learningRate, Rules: f.rules}
+		Drop: f.drop, Only: f.only, Allow: f.allow, Rounds: f.rounds, Depth: f.depth, LearningRate: f.learningRate, Rules: f.rules,
+		MinLeaf: f.minLeaf, PositiveWeight: f.positiveWeight, L2: f.l2, L1: f.l1}
 	for _, d := range []struct {
 		flag, v string
 		to      *leadscore.Duration
