@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"math"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/leadscore/leadscore"
 )
@@ -168,6 +170,65 @@ func routeToRep(t *testing.T, srv *server, rep string) (mine, other string) {
 	return mine, other
 }
 
+// trainPredictive trains a predictive model named learned from the
+// outcomes recorded through the API, as an admin key would, waits for its
+// job, and returns the stored version with its out-of-time ROC AUC as the
+// pages print it (three decimals).
+func trainPredictive(t *testing.T, srv *server) (version, auc string) {
+	t.Helper()
+	ctx := context.Background()
+	c := srv.client()
+	// 50 of the 150 outcomes are won: enough for an activatable model
+	// when the bar is lowered from the default 100 conversions.
+	job, err := c.TrainPredictive(ctx, "learned", leadscore.PredictiveTraining{MinConversions: 20, Folds: 3, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for job.State == leadscore.JobQueued || job.State == leadscore.JobRunning {
+		if time.Now().After(deadline) {
+			t.Fatalf("the training job did not finish: %+v", job)
+		}
+		time.Sleep(100 * time.Millisecond)
+		if job, err = c.Job(ctx, job.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	name, version, _ := strings.Cut(job.Detail, "@")
+	if job.State != leadscore.JobSucceeded || name != "learned" || version == "" {
+		t.Fatalf("the training job: %+v", job)
+	}
+	a, err := c.PredictiveArtifact(ctx, "learned", version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		OutOfTime *struct {
+			AUC float64 `json:"auc"`
+		} `json:"out_of_time"`
+	}
+	if err := json.Unmarshal(a.Report, &rep); err != nil || rep.OutOfTime == nil {
+		t.Fatalf("the stored report has no out-of-time AUC: %v\n%.1500s", err, a.Report)
+	}
+	return version, strconv.FormatFloat(rep.OutOfTime.AUC, 'f', 3, 64)
+}
+
+// activeVersion is the active version of a model.
+func activeVersion(t *testing.T, srv *server, model string) string {
+	t.Helper()
+	versions, err := srv.client().ModelVersions(context.Background(), model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range versions {
+		if v.Active {
+			return v.Version
+		}
+	}
+	t.Fatalf("no active version of %s", model)
+	return ""
+}
+
 // seniorTitleRaise is what the browser check adds to the example model's
 // senior-title rule (15 points) in the model editor.
 const seniorTitleRaise = 5
@@ -219,6 +280,8 @@ func TestWebUIBrowser(t *testing.T) {
 	srv, top := uiServer(t)
 	recordOutcomes(t, srv)
 	draft := uploadDraft(t, srv)
+	champion := activeVersion(t, srv, "b2b-saas")
+	learned, learnedAUC := trainPredictive(t, srv)
 
 	// The report verb on the server's stored outcomes.
 	stdout, stderr, err := run(t, "report", "--server", srv.URL, "--key", srv.AdminKey, "--model", "b2b-saas", "--json")
@@ -249,13 +312,21 @@ func TestWebUIBrowser(t *testing.T) {
 
 	repLead, otherLead := routeToRep(t, srv, "rep@example.com")
 	raised, before := raisableLead(t, srv, repLead, otherLead)
-	out := runBrowserCheck(t, "ui.browser.mjs", "LEADSCORE_URL="+srv.URL, "LEADSCORE_UI_EMAIL=admin@example.com",
-		"LEADSCORE_UI_PASSWORD=browser-check-password", "LEADSCORE_UI_LEAD="+top, "LEADSCORE_UI_DRAFT="+draft,
-		"LEADSCORE_UI_REP_EMAIL=rep@example.com", "LEADSCORE_UI_REP_LEAD="+repLead, "LEADSCORE_UI_OTHER_LEAD="+otherLead,
-		"LEADSCORE_UI_RAISED_LEAD="+raised.ID, "LEADSCORE_UI_RAISED_EMAIL="+raised.Email, "LEADSCORE_UI_RAISE="+strconv.Itoa(seniorTitleRaise),
-		"LEADSCORE_UI_MATE_EMAIL=mate@example.com", "LEADSCORE_UI_OUTSIDER_EMAIL=outsider@example.com")
-	if !strings.Contains(out, "fail 0") {
-		t.Errorf("browser check output:\n%s", out)
+	env := []string{"LEADSCORE_URL=" + srv.URL, "LEADSCORE_UI_EMAIL=admin@example.com",
+		"LEADSCORE_UI_PASSWORD=browser-check-password", "LEADSCORE_UI_LEAD=" + top, "LEADSCORE_UI_DRAFT=" + draft,
+		"LEADSCORE_UI_REP_EMAIL=rep@example.com", "LEADSCORE_UI_REP_LEAD=" + repLead, "LEADSCORE_UI_OTHER_LEAD=" + otherLead,
+		"LEADSCORE_UI_RAISED_LEAD=" + raised.ID, "LEADSCORE_UI_RAISED_EMAIL=" + raised.Email, "LEADSCORE_UI_RAISE=" + strconv.Itoa(seniorTitleRaise),
+		"LEADSCORE_UI_MATE_EMAIL=mate@example.com", "LEADSCORE_UI_OUTSIDER_EMAIL=outsider@example.com",
+		"LEADSCORE_UI_CHAMPION=" + champion, "LEADSCORE_UI_PREDICTIVE=learned", "LEADSCORE_UI_PREDICTIVE_VERSION=" + learned,
+		"LEADSCORE_UI_PREDICTIVE_AUC=" + learnedAUC}
+	// Two runs of the script, each within runBrowserCheck's time bound:
+	// the champion/challenger and predictive pages first, while the
+	// version active now is the champion, then the rest.
+	for _, part := range []string{"compare", "main"} {
+		out := runBrowserCheck(t, "ui.browser.mjs", append(env, "LEADSCORE_UI_PART="+part)...)
+		if !strings.Contains(out, "fail 0") || strings.Contains(out, "pass 0") {
+			t.Errorf("browser check %s output:\n%s", part, out)
+		}
 	}
 
 	// What the browser saw is what the service stores: the version saved
@@ -269,6 +340,10 @@ func TestWebUIBrowser(t *testing.T) {
 		if edited := strings.Contains(v.Source, "points: 20"); v.Active != edited {
 			t.Errorf("b2b-saas version %s: active %v, edited in the browser %v", v.Version, v.Active, edited)
 		}
+	}
+	// The shadow the browser started from the model page was stopped there.
+	if shadows, err := srv.client().Shadows(ctx); err != nil || len(shadows) != 0 {
+		t.Errorf("shadows after the browser stopped its own: %+v, %v", shadows, err)
 	}
 	view, err := srv.client().GetLead(ctx, raised.ID)
 	if err != nil {

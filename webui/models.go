@@ -53,6 +53,11 @@ type modelData struct {
 	Active     string
 	CanPreview bool
 	Preview    *previewData
+	// CanShadow is whether an inactive version can run in shadow beside
+	// the active one: the service runs shadows and a version is active.
+	// Shadow is the version running in shadow now ("" when none).
+	CanShadow bool
+	Shadow    string
 }
 
 func (u *UI) modelPage(w http.ResponseWriter, rq *request) error {
@@ -84,6 +89,20 @@ func (u *UI) modelPage(w http.ResponseWriter, rq *request) error {
 		}
 	}
 	d.CanPreview = d.Active != "" && !d.Shown.Active
+	if svc, err := u.shadowService(); err == nil {
+		// The versions table leads to the champion/challenger page: the
+		// version in shadow is marked, the others can be started there.
+		d.CanShadow = d.Active != ""
+		shadows, err := svc.Shadows(rq.Context())
+		if err != nil {
+			return err
+		}
+		for _, s := range shadows {
+			if s.Model == name {
+				d.Shadow = s.Version
+			}
+		}
+	}
 	if d.CanPreview && rq.URL.Query().Get("preview") != "" {
 		if d.Preview, err = u.preview(rq, name, d.Shown.Version); err != nil {
 			return err

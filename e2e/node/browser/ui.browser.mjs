@@ -4,8 +4,12 @@
 // showing a planted YAML error at its line, fixing it with a rule worth
 // more, previewing and activating that version, following the job to its
 // end and seeing a lead's score rise by exactly the raise, and the switch
-// to Polish. Sales reps see their team's leads and not another team's. No
-// page may log a console error; every page is saved as a screenshot.
+// to Polish. Sales reps see their team's leads and not another team's.
+// Before that, a draft runs in shadow from the model page's versions table
+// and is compared with the champion on the champion/challenger page, then
+// stopped; the predictive models page lists a trained artefact and its
+// page shows the training report. No page may log a console error; every
+// page is saved as a screenshot.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, watch, screenshot, seriousA11yViolations } from './lib.mjs';
@@ -26,6 +30,23 @@ const raise = parseInt(process.env.LEADSCORE_UI_RAISE, 10);
 // mate is in the rep's team; outsider in another.
 const mateEmail = process.env.LEADSCORE_UI_MATE_EMAIL;
 const outsiderEmail = process.env.LEADSCORE_UI_OUTSIDER_EMAIL;
+// The active version of b2b-saas before the editor's activation: the
+// champion the draft is compared with in shadow.
+const champion = process.env.LEADSCORE_UI_CHAMPION;
+// A predictive model trained from the recorded outcomes, with its
+// out-of-time ROC AUC as the pages print it.
+const predictive = process.env.LEADSCORE_UI_PREDICTIVE;
+const predictiveVersion = process.env.LEADSCORE_UI_PREDICTIVE_VERSION;
+const predictiveAUC = process.env.LEADSCORE_UI_PREDICTIVE_AUC;
+
+// LEADSCORE_UI_PART runs one part of the checks: compare (the
+// champion/challenger and predictive pages) or main (the rest). The Go test
+// runs the parts one after the other, each within its own time bound;
+// without it every check runs, compare first.
+const part = process.env.LEADSCORE_UI_PART || '';
+function only(name) {
+  return { skip: part !== '' && part !== name };
+}
 
 // a11y collects axe-core's serious and critical violations of every page
 // visited, asserted empty at the end so that one run reports them all.
@@ -62,7 +83,90 @@ async function signIn(browser, email) {
   return { page, errors };
 }
 
-test('web UI: sign in, leads, a lead, reports, the impact preview, the model editor, activation, Polish', async () => {
+// Before the main flow activates a version: the draft runs in shadow
+// beside the version active now.
+test('web UI: champion/challenger from the model page, and the predictive models', only('compare'), async () => {
+  const browser = await launch();
+  try {
+    const { page, errors } = await signIn(browser, email);
+    // Champion/challenger: the model page's versions table runs the draft
+    // in shadow (the active version offers no such button), the shadow
+    // page compares it with the champion once its job has scored the
+    // stored leads, the model page marks it, and the shadow is stopped.
+    await page.goto(url + '/models/b2b-saas');
+    assert.equal(await page.locator(`form.shadow-start[data-version="${champion}"]`).count(), 0, 'the active version cannot run in shadow');
+    const runShadow = page.locator(`form.shadow-start[data-version="${draftVersion}"] button[type=submit]`);
+    assert.equal((await runShadow.textContent()).trim(), 'Run in shadow', 'the draft has a Run in shadow button');
+    await Promise.all([page.waitForURL(/\/reports\/b2b-saas\/shadow\?job=/), runShadow.click()]);
+    assert.equal((await page.textContent('#shadow-version')).trim(), draftVersion, 'the draft runs in shadow');
+    await checkA11y(page, 'shadow started');
+    await screenshot(page, 'ui-shadow-started');
+    await Promise.all([page.waitForURL(/\/jobs\//), page.click('p.notice a[href^="/jobs/"]')]);
+    await page.waitForSelector('[data-job][data-running="false"]', { timeout: 60_000 });
+    assert.equal(await page.locator('.state-succeeded').count(), 1, `the shadow's scoring job succeeded: ${await page.textContent('main')}`);
+    let resp = await page.goto(url + '/reports/b2b-saas/shadow');
+    assert.equal(resp.status(), 200, 'the shadow page answers 200');
+    assert.match(await page.textContent('h1'), /Champion\/challenger: b2b-saas/);
+    const facts = await page.$$eval('#running ~ dl.facts dd code', (els) => els.map((e) => e.textContent.trim()));
+    assert.deepEqual(facts, [champion, draftVersion], 'the page names the champion and the challenger');
+    const sides = await page.$$eval('#sides ~ table tbody tr:first-child td', (tds) => tds.map((td) => td.textContent.trim()));
+    assert.deepEqual(sides, [champion, draftVersion], 'the side-by-side table compares both versions');
+    const sideRows = await page.$$eval('#sides ~ table tbody th', (ths) => ths.map((th) => th.textContent.trim()));
+    assert.ok(sideRows.includes('ROC AUC'), `the side-by-side table compares ROC AUC: ${sideRows}`);
+    assert.match(await page.textContent('#verdict-text'), /ROC AUC|outcomes/, 'a verdict in words');
+    assert.match(await page.textContent('#verdict ~ p.hint'), /leads scored by both versions/);
+    const agreement = await page.$$eval('[id^=agree-]', (tds) => tds.map((td) => parseInt(td.textContent.replace(/\D/g, ''), 10)));
+    assert.equal(agreement.length, 4, 'the agreement table');
+    assert.ok(agreement[2] > 0 && agreement[1] === 0, `a lower threshold qualifies more leads and drops none: ${agreement}`);
+    assert.ok((await page.locator('figure.chartbox svg').count()) >= 1, 'the comparison charts');
+    assert.deepEqual(await unlabelled(page), [], 'shadow page: every control has a label');
+    await checkA11y(page, 'shadow');
+    await screenshot(page, 'ui-shadow');
+    await page.goto(url + '/models/b2b-saas');
+    assert.equal(await page.locator('#in-shadow').count(), 1, 'the model page marks the version in shadow');
+    assert.equal(await page.locator(`form.shadow-start[data-version="${draftVersion}"]`).count(), 0, 'the version in shadow is not offered again');
+    await checkA11y(page, 'model with a shadow');
+    await screenshot(page, 'ui-model-shadow');
+    await Promise.all([page.waitForURL(/\/reports\/b2b-saas\/shadow$/), page.click('#in-shadow')]);
+    await Promise.all([page.waitForURL(/stopped=1/), page.click('#stop-shadow')]);
+    assert.match(await page.textContent('main'), /The shadow was stopped and its scores deleted\./);
+    assert.match(await page.textContent('#running ~ p.empty'), /No version of this model runs in shadow\./);
+    await checkA11y(page, 'shadow stopped');
+    await screenshot(page, 'ui-shadow-stopped');
+
+    // Predictive models: the list names the trained artefact with its
+    // out-of-time AUC, and its page shows the training report.
+    resp = await page.goto(url + '/predictive');
+    assert.equal(resp.status(), 200, 'the predictive page answers 200');
+    const artefact = page.locator(`#artefacts tbody tr:has(a[href="/predictive/${predictive}/${predictiveVersion}"])`);
+    assert.equal(await artefact.count(), 1, 'the trained artefact is listed');
+    const cells = await artefact.locator('td').allTextContents();
+    assert.ok(cells.some((c) => c.trim() === predictiveAUC), `the list shows the out-of-time AUC ${predictiveAUC}: ${cells}`);
+    assert.match(cells[cells.length - 1], /current/, 'the first activatable version is current');
+    assert.deepEqual(await unlabelled(page), [], 'predictive page: every control has a label');
+    await checkA11y(page, 'predictive');
+    await screenshot(page, 'ui-predictive');
+    await Promise.all([page.waitForURL(new RegExp(`/predictive/${predictive}/${predictiveVersion}$`)),
+      page.click(`#artefacts a[href="/predictive/${predictive}/${predictiveVersion}"]`)]);
+    assert.match(await page.textContent('h1'), new RegExp(predictive));
+    assert.ok((await page.textContent('#oot')).trim().startsWith(predictiveAUC), `the report's out-of-time AUC is ${predictiveAUC}`);
+    assert.match(await page.textContent('#cv'), /±/, 'the cross-validated AUC with its spread');
+    assert.ok(parseInt((await page.textContent('#conversions')).replace(/\D/g, ''), 10) >= 20, 'the conversions learned from');
+    assert.match(await page.textContent('#provenance'), /\d/, 'where the leads came from');
+    assert.ok((await page.locator('figure.chartbox svg rect').count()) > 0, 'the calibration chart');
+    assert.ok((await page.locator('#feature-table tbody tr').count()) > 0, 'the feature table');
+    assert.deepEqual(await unlabelled(page), [], 'predictive model page: every control has a label');
+    await checkA11y(page, 'predictive model');
+    await screenshot(page, 'ui-predictive-model');
+
+    assert.deepEqual(errors, []);
+    assert.deepEqual(a11y, [], 'no serious or critical accessibility violations');
+  } finally {
+    await browser.close();
+  }
+});
+
+test('web UI: sign in, leads, a lead, reports, the impact preview, the model editor, activation, Polish', only('main'), async () => {
   const browser = await launch();
   try {
     // A page of an explicit context: axe opens pages in the same context.
@@ -236,7 +340,7 @@ test('web UI: sign in, leads, a lead, reports, the impact preview, the model edi
   }
 });
 
-test('web UI: a sales rep sees the MQL routed to them, accepts it, and cannot open another lead', async () => {
+test('web UI: a sales rep sees the MQL routed to them, accepts it, and cannot open another lead', only('main'), async () => {
   const browser = await launch();
   try {
     const page = await (await browser.newContext({ locale: 'en-US' })).newPage();
@@ -263,7 +367,7 @@ test('web UI: a sales rep sees the MQL routed to them, accepts it, and cannot op
   }
 });
 
-test('web UI: a team mate of the owner opens the lead; a rep of another team cannot', async () => {
+test('web UI: a team mate of the owner opens the lead; a rep of another team cannot', only('main'), async () => {
   const browser = await launch();
   try {
     // The rep's team mate lists the team's leads, the rep's among them,
