@@ -250,6 +250,9 @@ type StoreProvenance struct {
 	ObservedAge string    `json:"observed_age"`
 	TrainedAt   time.Time `json:"trained_at"`
 	RuleModel   string    `json:"rule_model,omitempty"`
+	// Options are the training's options, which a scheduled retraining
+	// uses again.
+	Options *leadscore.PredictiveTraining `json:"options,omitempty"`
 }
 
 // Decide judges a challenger against the current model's out-of-time AUC:

@@ -16,6 +16,7 @@ func (s *Service) dueLoop() {
 	defer t.Stop()
 	for {
 		s.runDue(context.Background())
+		s.retrainDue(context.Background())
 		select {
 		case <-s.stop:
 			return

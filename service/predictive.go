@@ -402,6 +402,8 @@ func (s *Service) trainPredictive(ctx context.Context, job *leadscore.Job, name 
 	if err != nil {
 		return nil, err
 	}
+	recorded := opt
+	prov.Options = &recorded
 	res := &predict.Result{Report: rep, Summary: m.Summary, Tiers: m.Tiers, Store: prov}
 	for _, sh := range m.Importance(tab, 2000) {
 		res.Importance = append(res.Importance, predict.Importance{Feature: sh.Name, Share: sh.Share})
@@ -414,7 +416,7 @@ func (s *Service) trainPredictive(ctx context.Context, job *leadscore.Job, name 
 		return nil, err
 	}
 	a := &leadscore.PredictiveArtifact{Name: name, Version: predict.ArtefactVersion(body), Body: body,
-		Activatable: m.Activatable, CreatedBy: opt.By}
+		Activatable: m.Activatable, CreatedBy: opt.By, CreatedAt: s.now().UTC()}
 	prov.Version = a.Version
 	current, err := r.PredictiveArtifact(ctx, name, "")
 	switch {
@@ -514,5 +516,63 @@ func (s *Service) pinStoreArtifact(ctx context.Context, spec *leadscore.ModelSpe
 		return err
 	}
 	spec.Artifact = predict.StorePrefix + a.Name + "@" + a.Version
+	return nil
+}
+
+// retrainDue retrains, one at a time, every stored predictive model whose
+// newest version is older than Config.RetrainEvery, with the options of
+// that version's training. The new version is a challenger like any other:
+// it becomes current only if it beats the current one out of time. A name
+// is tried at most once per RetrainEvery, so a training that fails (too few
+// outcomes) or finds nothing new (the same data makes the same artefact)
+// is not repeated at every tick. It returns the job started, if any.
+func (s *Service) retrainDue(ctx context.Context) *leadscore.Job {
+	every := s.cfg.RetrainEvery
+	if every <= 0 {
+		return nil
+	}
+	r, ok := s.ws.(leadscore.PredictiveReader)
+	if !ok {
+		return nil
+	}
+	all, err := r.PredictiveArtifacts(ctx, "")
+	if err != nil {
+		s.log.Warn("listing predictive models to retrain", "err", err)
+		return nil
+	}
+	now := s.now().UTC()
+	seen := map[string]bool{}
+	for _, a := range all {
+		if seen[a.Name] {
+			continue // newest first per name: the rest are older versions
+		}
+		seen[a.Name] = true
+		if now.Sub(a.CreatedAt) < every || now.Sub(s.retrainTried[a.Name]) < every {
+			continue
+		}
+		opt := leadscore.PredictiveTraining{}
+		var res struct {
+			Store *predict.StoreProvenance `json:"store"`
+		}
+		if json.Unmarshal(a.Report, &res) == nil && res.Store != nil {
+			if res.Store.Options != nil {
+				opt = *res.Store.Options
+			} else {
+				opt.Rules = res.Store.RuleModel
+			}
+		}
+		opt.By = "schedule"
+		job, err := s.TrainPredictive(ctx, a.Name, opt)
+		if leadscore.CodeOf(err) == leadscore.CodeConflict {
+			return nil // another training runs: the next tick tries again
+		}
+		s.retrainTried[a.Name] = now
+		if err != nil {
+			s.log.Warn("scheduled retraining not started", "model", a.Name, "err", err)
+			continue
+		}
+		s.log.Info("scheduled retraining started", "model", a.Name, "job", job.ID, "newest", a.Version)
+		return job
+	}
 	return nil
 }

@@ -18,7 +18,7 @@ import (
 
 // predictiveFixture is a service whose LoadPredictor reads store:
 // references, over a store seeded with leads, events and outcomes.
-func predictiveFixture(t *testing.T) *fixture {
+func predictiveFixture(t *testing.T, configure ...func(*Config)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "ls.db"), sqlstore.Options{})
@@ -28,7 +28,11 @@ func predictiveFixture(t *testing.T) *fixture {
 	t.Cleanup(func() { st.Close() })
 	c := &clock{t: start}
 	loader := predict.StoreLoader(st.Workspace(leadscore.DefaultWorkspace).(leadscore.PredictiveReader), nil)
-	svc, err := New(Config{Store: st, Clock: c.Now, DueInterval: time.Hour, LoadPredictor: loader})
+	cfg := Config{Store: st, Clock: c.Now, DueInterval: time.Hour, LoadPredictor: loader}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	svc, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,5 +371,54 @@ func TestPinStoreArtifact(t *testing.T) {
 	}
 	if got := up.Versions[0].Spec.Artifact; got != "store:learned@"+a.Version {
 		t.Errorf("an uploaded version names %q, want it pinned to %q", got, "store:learned@"+a.Version)
+	}
+}
+
+// TestScheduledRetraining: with RetrainEvery set, a stored model whose
+// newest version is older than that is retrained with the options of that
+// version, once per period, whatever the outcome of the training.
+func TestScheduledRetraining(t *testing.T) {
+	const every = 30 * 24 * time.Hour
+	f := predictiveFixture(t, func(c *Config) { c.RetrainEvery = every })
+	seedOutcomes(t, f.store, 600, 0, start)
+	ctx := context.Background()
+	opt := leadscore.PredictiveTraining{Folds: 2, Seed: 3, MinConversions: 10, Maturity: leadscore.Duration(60 * 24 * time.Hour)}
+	_, first, _ := trainAndWait(t, f, "learned", opt)
+
+	f.clock.Add(every - time.Hour)
+	if job := f.svc.retrainDue(ctx); job != nil {
+		t.Fatalf("retrained before its time: %+v", job)
+	}
+	f.clock.Add(2 * time.Hour)
+	job := f.svc.retrainDue(ctx)
+	if job == nil {
+		t.Fatal("a model older than the period was not retrained")
+	}
+	done := f.waitJob(job.ID)
+	if done.State != leadscore.JobSucceeded {
+		t.Fatalf("scheduled training: %+v", done)
+	}
+	_, version, _ := strings.Cut(done.Detail, "@")
+	a, err := f.svc.PredictiveArtifact(ctx, "learned", version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Version == first.Version || a.CreatedBy != "schedule" {
+		t.Errorf("the scheduled training stored %s by %q, want a new version by the schedule (first %s)", a.Version, a.CreatedBy, first.Version)
+	}
+	var res predict.Result
+	if err := json.Unmarshal(a.Report, &res); err != nil || res.Store == nil || res.Store.Options == nil {
+		t.Fatalf("report of the scheduled training: %v %+v", err, res.Store)
+	}
+	if got := *res.Store.Options; got.Folds != 2 || got.Seed != 3 || got.MinConversions != 10 || got.Maturity != opt.Maturity {
+		t.Errorf("the scheduled training used %+v, want the options of the version before (%+v)", got, opt)
+	}
+	if res.Challenge == nil {
+		t.Error("a scheduled training is a challenger of the current version, and its report must say how it compared")
+	}
+
+	f.clock.Add(24 * time.Hour)
+	if job := f.svc.retrainDue(ctx); job != nil {
+		t.Errorf("retrained again within the period: %+v", job)
 	}
 }

@@ -66,6 +66,10 @@ type Config struct {
 	DeliveryTimeout  time.Duration
 	// HTTPClient sends webhooks; nil uses a client with DeliveryTimeout.
 	HTTPClient *http.Client
+	// RetrainEvery retrains each stored predictive model from the store
+	// when its newest version is older than this, with that version's
+	// options, as a challenger; 0 never retrains on its own.
+	RetrainEvery time.Duration
 }
 
 // Metrics is what the service reports; the HTTP layer exports it.
@@ -118,7 +122,10 @@ type Service struct {
 	// activeCount is each account's number of active people as last
 	// scored; a change re-scores the account's people. Committer-owned.
 	activeCount map[string]int
-	wg          sync.WaitGroup
+	// retrainTried is when each predictive model was last retrained on
+	// schedule. Owned by the due loop.
+	retrainTried map[string]time.Time
+	wg           sync.WaitGroup
 	// followUps tracks re-scoring that committed batches started, so a
 	// caller can wait until the effects of its writes have settled.
 	followUps sync.WaitGroup
@@ -196,7 +203,7 @@ func New(cfg Config) (*Service, error) {
 		cfg: cfg, ws: cfg.Store.Workspace(cfg.Workspace), log: cfg.Logger, now: cfg.Clock, check: cfg.Checker,
 		queue: make(chan *request, 1024), cache: newStateCache(cfg.CacheSize), uaBots: map[string]bool{},
 		keyTouch: map[string]time.Time{}, stop: make(chan struct{}), stopped: make(chan struct{}),
-		loopDone: make(chan struct{}), activeCount: map[string]int{},
+		loopDone: make(chan struct{}), activeCount: map[string]int{}, retrainTried: map[string]time.Time{},
 		source: automation.Source(cfg.PublicURL, cfg.Workspace),
 	}
 	s.deliver = newDeliverer(s)

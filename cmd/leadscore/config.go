@@ -62,6 +62,8 @@ type config struct {
 	// QualifyHysteresis is 0 for sticky qualification, else the points a
 	// qualified score must fall below the threshold before it re-arms.
 	QualifyHysteresis float64
+	// RetrainEvery retrains stored predictive models on a schedule; 0 never.
+	RetrainEvery time.Duration
 
 	Server string
 	Key    string
@@ -118,8 +120,14 @@ func (c *config) keys() []*configKey {
 	dur := func(name, help string, p *time.Duration) *configKey {
 		return &configKey{name: name, help: help, get: func() string { return p.String() }, set: func(v string) error {
 			d, err := time.ParseDuration(strings.TrimSpace(v))
+			if err != nil {
+				// Days and weeks, as model files write them (30d, 2w).
+				var ld leadscore.Duration
+				ld, err = leadscore.ParseDuration(v)
+				d = ld.Std()
+			}
 			if err != nil || d < 0 {
-				return fmt.Errorf("%q is not a duration (use 500ms, 30s, 5m)", v)
+				return fmt.Errorf("%q is not a duration (use 500ms, 30s, 5m, 30d)", v)
 			}
 			*p = d
 			return nil
@@ -181,6 +189,7 @@ func (c *config) keys() []*configKey {
 		integer("webhook_workers", "webhook requests in flight at once", &c.WebhookWorkers),
 		dur("webhook_retry_base", "longest wait before a failed webhook's first retry; doubles per attempt up to 4h, for a day", &c.WebhookRetryBase),
 		float("qualify_hysteresis", "0: a model qualifies a lead once until it is recycled; N: it may qualify again after its score fell N points below the threshold", &c.QualifyHysteresis),
+		dur("retrain_every", "retrain each stored predictive model from the stored outcomes when its newest version is this old (e.g. 30d); 0: only when asked", &c.RetrainEvery),
 		str("server", "URL of a running leadscore server (instead of a data directory)", &c.Server),
 		key,
 	}

@@ -56,6 +56,7 @@ data_dir: /from/file
 due_interval: 1m
 model: [a.yaml, b.yaml]
 max_batch: 100
+retrain_every: 4w
 `)
 	env := map[string]string{
 		"LEADSCORE_CONFIG":   file,
@@ -77,6 +78,9 @@ max_batch: 100
 	}
 	if strings.Join(c.Models, ",") != "a.yaml,b.yaml" {
 		t.Errorf("model = %v", c.Models)
+	}
+	if c.RetrainEvery != 28*24*time.Hour {
+		t.Errorf("retrain_every = %v: durations take days and weeks as model files do", c.RetrainEvery)
 	}
 	if c.CacheSize != defaultConfig().CacheSize {
 		t.Errorf("cache_size = %d: keys nobody set keep their default", c.CacheSize)

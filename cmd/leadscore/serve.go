@@ -35,7 +35,7 @@ var serveKeys = []string{
 	"data_dir", "db", "addr", "model", "log_level", "log_format",
 	"shutdown_timeout", "read_header_timeout", "due_interval", "max_batch", "cache_size",
 	"max_request_bytes", "max_message_bytes", "rate_per_second", "rate_burst",
-	"public_url", "webhook_workers", "webhook_retry_base", "qualify_hysteresis",
+	"public_url", "webhook_workers", "webhook_retry_base", "qualify_hysteresis", "retrain_every",
 }
 
 func newServeCmd() *cobra.Command {
@@ -187,6 +187,7 @@ func openInstance(ctx context.Context, cfg *config, log *slog.Logger) (*instance
 		Store: store, Clock: time.Now, Checker: quality.NewChecker(), Logger: log, Metrics: metrics,
 		MaxBatch: cfg.MaxBatch, CacheSize: cfg.CacheSize, DueInterval: cfg.DueInterval,
 		PublicURL: cfg.PublicURL, DeliveryWorkers: cfg.WebhookWorkers, Retry: retry, Qualify: qualify,
+		RetrainEvery: cfg.RetrainEvery,
 		// artifact: store:NAME[@VERSION] reads a trained model from the
 		// database; any other artifact is a file the server can read.
 		LoadPredictor: predict.StoreLoader(store.Workspace(leadscore.DefaultWorkspace).(leadscore.PredictiveReader), predict.LoadPredictor),
