@@ -227,20 +227,35 @@ func (s *Service) ActivateModel(ctx context.Context, name, version string) (*lea
 // that also records the job's progress and how far it got, from which a
 // job interrupted by a restart continues.
 func (s *Service) runActivation(job *leadscore.Job, name, version string) {
-	ctx := context.Background()
 	ref := name + "@" + version
+	done := s.pageJob(job, func(ctx context.Context, ids []string, next *leadscore.Job) error {
+		return s.submit(ctx, &request{kind: reqRescore, rescore: ids, cause: leadscore.CauseModel, ref: ref, progress: next})
+	})
+	if done {
+		s.log.Info("model re-scoring finished", "model", ref, "leads", job.Done)
+	}
+}
+
+// pageJob walks every stored lead in id order, a page at a time from the
+// job's cursor, and hands commit each page with the job as it stands after
+// it: commit must write both in one transaction, so the progress shown is
+// exactly what is done and a restart continues from the last page. A stop
+// of the service leaves the job to be resumed; an error fails it. It
+// reports whether the job finished.
+func (s *Service) pageJob(job *leadscore.Job, commit func(ctx context.Context, ids []string, next *leadscore.Job) error) bool {
+	ctx := context.Background()
 	job.State = leadscore.JobRunning
 	after := job.Cursor
 	for {
 		select {
 		case <-s.stop:
-			return
+			return false
 		default:
 		}
 		ids, err := s.ws.LeadIDs(ctx, after, s.cfg.RescoreBatch)
 		if err != nil {
 			s.failJob(job, err)
-			return
+			return false
 		}
 		done := len(ids) < s.cfg.RescoreBatch
 		if len(ids) > 0 {
@@ -253,19 +268,15 @@ func (s *Service) runActivation(job *leadscore.Job, name, version string) {
 		if done {
 			next.State = leadscore.JobSucceeded
 		}
-		// The page and the job's progress commit together, so the progress
-		// shown is exactly what is done.
-		err = s.submit(ctx, &request{kind: reqRescore, rescore: ids, cause: leadscore.CauseModel, ref: ref, progress: &next})
-		if err != nil {
+		if err := commit(ctx, ids, &next); err != nil {
 			if err != errShuttingDown {
 				s.failJob(job, err)
 			}
-			return
+			return false
 		}
 		*job = next
 		if done {
-			s.log.Info("model re-scoring finished", "model", ref, "leads", job.Done)
-			return
+			return true
 		}
 	}
 }

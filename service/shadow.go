@@ -410,32 +410,8 @@ var errShadowGone = errors.New("the shadow was stopped or replaced before every 
 // per transaction with the job's progress and cursor, as an activation
 // does, so that after a restart it continues where it stopped.
 func (s *Service) runShadowScoring(job *leadscore.Job, run leadscore.Shadow) {
-	ctx := context.Background()
-	job.State = leadscore.JobRunning
-	after := job.Cursor
-	for {
-		select {
-		case <-s.stop:
-			return
-		default:
-		}
-		ids, err := s.ws.LeadIDs(ctx, after, s.cfg.RescoreBatch)
-		if err != nil {
-			s.failJob(job, err)
-			return
-		}
-		done := len(ids) < s.cfg.RescoreBatch
-		if len(ids) > 0 {
-			after = ids[len(ids)-1]
-		}
-		next := *job
-		next.Done += int64(len(ids))
-		next.Cursor = after
-		next.UpdatedAt = s.now().UTC()
-		if done {
-			next.State = leadscore.JobSucceeded
-		}
-		err = s.write(ctx, func(ctx context.Context, b *batch) error {
+	done := s.pageJob(job, func(ctx context.Context, ids []string, next *leadscore.Job) error {
+		return s.write(ctx, func(ctx context.Context, b *batch) error {
 			tx, ok := b.tx.(leadscore.ShadowTx)
 			if !ok {
 				return leadscore.Errorf(leadscore.CodeInternal, "the store cannot keep shadow scores")
@@ -450,19 +426,11 @@ func (s *Service) runShadowScoring(job *leadscore.Job, run leadscore.Shadow) {
 			if err := b.scoreShadowOnly(ctx, ids, run); err != nil {
 				return err
 			}
-			return b.tx.PutJob(ctx, &next)
+			return b.tx.PutJob(ctx, next)
 		})
-		if err != nil {
-			if err != errShuttingDown {
-				s.failJob(job, err)
-			}
-			return
-		}
-		*job = next
-		if done {
-			s.log.Info("shadow scoring finished", "model", run.Model, "version", run.Version, "leads", job.Done)
-			return
-		}
+	})
+	if done {
+		s.log.Info("shadow scoring finished", "model", run.Model, "version", run.Version, "leads", job.Done)
 	}
 }
 
