@@ -650,13 +650,7 @@ func (b *batch) scoreTouched(ctx context.Context) error {
 		return b.flushAutomation(ctx)
 	}
 	start := time.Now()
-	if a := b.auto(); a != nil {
-		// Read first: a recycled lead's state says which events count.
-		if err := a.load(ctx, ids); err != nil {
-			return err
-		}
-	}
-	entries, err := b.s.states(ctx, b, ids)
+	entries, err := b.loadStates(ctx, ids)
 	if err != nil {
 		return err
 	}
@@ -670,22 +664,16 @@ func (b *batch) scoreTouched(ctx context.Context) error {
 		if entry == nil {
 			continue // merged away or deleted in this batch
 		}
-		if entry.account != "" && b.set.stakeWindow > 0 {
-			all, ok := peers[entry.account]
-			if !ok {
-				if all, err = b.tx.Peers(ctx, entry.account, "", b.now.Add(-b.set.stakeWindow)); err != nil {
-					return err
-				}
-				peers[entry.account] = all
-				// When the number of active people changes, every person of
-				// the account reads a new account.active_people.
-				if b.set.usesActivity {
-					if prev, seen := b.s.activeCount[entry.account]; !seen || prev != len(all) {
-						b.activeChanged[entry.account] = len(all)
-					}
-				}
+		all, read, err := b.setPeers(ctx, id, entry, peers)
+		if err != nil {
+			return err
+		}
+		// When the number of active people changes, every person of the
+		// account reads a new account.active_people.
+		if read && b.set.usesActivity {
+			if prev, seen := b.s.activeCount[entry.account]; !seen || prev != len(all) {
+				b.activeChanged[entry.account] = len(all)
 			}
-			entry.st.SetPeers(othersThan(all, id))
 		}
 		t := b.touched[id]
 		// A read waiting for a core runs between two leads (see
@@ -741,6 +729,37 @@ func (b *batch) scoreTouched(ctx context.Context) error {
 	}
 	b.s.cfg.Metrics.LeadsScored(len(ids), time.Since(start))
 	return nil
+}
+
+// loadStates reads the automation states of ids first (a recycled
+// lead's state says which events count), then their scoring states.
+func (b *batch) loadStates(ctx context.Context, ids []string) (map[string]*cached, error) {
+	if a := b.auto(); a != nil {
+		if err := a.load(ctx, ids); err != nil {
+			return nil, err
+		}
+	}
+	return b.s.states(ctx, b, ids)
+}
+
+// setPeers gives a lead's state the other people of its account active in
+// the models' stakeholder window, reading each account once per batch
+// (peers keeps them). It returns the account's active people and whether
+// this call read them.
+func (b *batch) setPeers(ctx context.Context, id string, entry *cached, peers map[string][]leadscore.Peer) ([]leadscore.Peer, bool, error) {
+	if entry.account == "" || b.set.stakeWindow <= 0 {
+		return nil, false, nil
+	}
+	all, ok := peers[entry.account]
+	if !ok {
+		var err error
+		if all, err = b.tx.Peers(ctx, entry.account, "", b.now.Add(-b.set.stakeWindow)); err != nil {
+			return nil, false, err
+		}
+		peers[entry.account] = all
+	}
+	entry.st.SetPeers(othersThan(all, id))
+	return all, !ok, nil
 }
 
 func othersThan(peers []leadscore.Peer, lead string) []leadscore.Peer {

@@ -70,6 +70,53 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
+// restart closes the service and starts a new one on the same store, as
+// a stop and a start of the process would.
+func (f *fixture) restart() {
+	f.t.Helper()
+	if err := f.svc.Close(); err != nil {
+		f.t.Fatal(err)
+	}
+	f.start()
+}
+
+// start starts a new service on the fixture's store, after its old one
+// was closed.
+func (f *fixture) start() {
+	f.t.Helper()
+	svc, err := New(Config{Store: f.store, Clock: f.clock.Now, DueInterval: time.Hour})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if err := svc.Start(context.Background()); err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { svc.Close() })
+	f.svc = svc
+}
+
+// seedAndUploadEdit identifies n leads of one account and uploads an
+// edited, inactive version of the example b2b-saas model (a demo request
+// worth 30 points, not 25), returning that version.
+func (f *fixture) seedAndUploadEdit(n int) string {
+	f.t.Helper()
+	for i := range n {
+		f.ingest(identify(fmt.Sprintf("i%d", i), fmt.Sprintf("u%d", i), map[string]any{"email": fmt.Sprintf("p%d@acme-corp.com", i)}))
+	}
+	edited := strings.Replace(exampleSource(f.t), "{name: demo-request, label: demo requested, event: demo.requested, points: 25", "{name: demo-request, label: demo requested, event: demo.requested, points: 30", 1)
+	up, err := f.svc.UploadModel(context.Background(), "b2b-saas.yaml", []byte(edited), "test")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for _, v := range up.Versions {
+		if v.Name == "b2b-saas" {
+			return v.Version
+		}
+	}
+	f.t.Fatal("the edited file has no b2b-saas model")
+	return ""
+}
+
 func (f *fixture) activate(name, version string) *leadscore.Job {
 	f.t.Helper()
 	job, err := f.svc.ActivateModel(context.Background(), name, version)
@@ -459,21 +506,8 @@ func TestCloseReturnsWithFollowUpsInFlight(t *testing.T) {
 func TestInterruptedActivationResumesAfterRestart(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	for i := range 30 {
-		f.ingest(identify(fmt.Sprintf("i%d", i), fmt.Sprintf("u%d", i), map[string]any{"email": fmt.Sprintf("p%d@acme-corp.com", i)}))
-	}
+	version := f.seedAndUploadEdit(30)
 	old := f.score("u0", "b2b-saas").Version
-	edited := strings.Replace(exampleSource(t), "{name: demo-request, label: demo requested, event: demo.requested, points: 25", "{name: demo-request, label: demo requested, event: demo.requested, points: 30", 1)
-	up, err := f.svc.UploadModel(ctx, "b2b-saas.yaml", []byte(edited), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var version string
-	for _, v := range up.Versions {
-		if v.Name == "b2b-saas" {
-			version = v.Version
-		}
-	}
 	if err := f.svc.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -501,15 +535,7 @@ func TestInterruptedActivationResumesAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	svc, err := New(Config{Store: f.store, Clock: f.clock.Now, DueInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { svc.Close() })
-	f.svc = svc
+	f.start()
 	if j := f.waitJob(resumed.ID); j.State != leadscore.JobSucceeded || j.Done != 30 || j.Total != 30 {
 		t.Fatalf("resumed job %+v", j)
 	}
@@ -652,18 +678,7 @@ func testUnchangedColleagues(t *testing.T, restart bool) {
 		before[p] = len(ledger(p))
 	}
 	if restart {
-		if err := f.svc.Close(); err != nil {
-			t.Fatal(err)
-		}
-		svc, err := New(Config{Store: f.store, Clock: f.clock.Now, DueInterval: time.Hour})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := svc.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { svc.Close() })
-		f.svc = svc
+		f.restart()
 	}
 
 	f.clock.Add(time.Minute)

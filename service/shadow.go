@@ -273,13 +273,7 @@ func (b *batch) scoreShadowOnly(ctx context.Context, ids []string, run leadscore
 	if len(ids) == 0 {
 		return nil
 	}
-	if a := b.auto(); a != nil {
-		// A recycled lead's state says which events count.
-		if err := a.load(ctx, ids); err != nil {
-			return err
-		}
-	}
-	entries, err := b.s.states(ctx, b, ids)
+	entries, err := b.loadStates(ctx, ids)
 	if err != nil {
 		return err
 	}
@@ -289,15 +283,8 @@ func (b *batch) scoreShadowOnly(ctx context.Context, ids []string, run leadscore
 		if entry == nil {
 			continue
 		}
-		if entry.account != "" && b.set.stakeWindow > 0 {
-			all, ok := peers[entry.account]
-			if !ok {
-				if all, err = b.tx.Peers(ctx, entry.account, "", b.now.Add(-b.set.stakeWindow)); err != nil {
-					return err
-				}
-				peers[entry.account] = all
-			}
-			entry.st.SetPeers(othersThan(all, id))
+		if _, _, err := b.setPeers(ctx, id, entry, peers); err != nil {
+			return err
 		}
 		for _, ev := range entry.st.Evaluate(b.now) {
 			if ev.Model == name {

@@ -317,20 +317,7 @@ func TestShadowReportFindsThePlantedBetterChallenger(t *testing.T) {
 func TestInterruptedShadowScoringResumesAfterRestart(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	for i := range 30 {
-		f.ingest(identify(fmt.Sprintf("i%d", i), fmt.Sprintf("u%d", i), map[string]any{"email": fmt.Sprintf("p%d@acme-corp.com", i)}))
-	}
-	edited := strings.Replace(exampleSource(t), "{name: demo-request, label: demo requested, event: demo.requested, points: 25", "{name: demo-request, label: demo requested, event: demo.requested, points: 30", 1)
-	up, err := f.svc.UploadModel(ctx, "b2b-saas.yaml", []byte(edited), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var version string
-	for _, v := range up.Versions {
-		if v.Name == "b2b-saas" {
-			version = v.Version
-		}
-	}
+	version := f.seedAndUploadEdit(30)
 	if err := f.svc.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -359,15 +346,7 @@ func TestInterruptedShadowScoringResumesAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	svc, err := New(Config{Store: f.store, Clock: f.clock.Now, DueInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { svc.Close() })
-	f.svc = svc
+	f.start()
 	if j := f.waitJob(resumed.ID); j.State != leadscore.JobSucceeded || j.Done != 30 || j.Total != 30 {
 		t.Fatalf("resumed job %+v", j)
 	}
