@@ -197,22 +197,10 @@ func runTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) erro
 	if f.events != "" && asOf.IsZero() {
 		return trainUsage("--events needs --as-of: the cut-off before which events become features (events at or after it describe the outcome, not the lead)")
 	}
-	sel := predict.Selection{Only: f.only, Drop: f.drop, Allow: f.allow}
-	if f.featuresFile != "" {
-		b, err := os.ReadFile(f.featuresFile)
-		if err != nil {
-			return trainUsage("--features: %v", err)
-		}
-		var fs predict.Selection
-		dec := yaml.NewDecoder(bytes.NewReader(b))
-		dec.KnownFields(true)
-		if err := dec.Decode(&fs); err != nil && !errors.Is(err, io.EOF) {
-			return trainUsage("--features %s: %v", f.featuresFile, err)
-		}
-		sel.Only = append(sel.Only, fs.Only...)
-		sel.Drop = append(sel.Drop, fs.Drop...)
-		sel.Allow = append(sel.Allow, fs.Allow...)
+	if err := f.readFeaturesFile(); err != nil {
+		return err
 	}
+	sel := predict.Selection{Only: f.only, Drop: f.drop, Allow: f.allow}
 	var current *predict.Model
 	if f.challenge != "" {
 		m, err := predict.Load(f.challenge)
@@ -560,4 +548,24 @@ func joinFloats(v []float64, format string) string {
 		parts[i] = fmt.Sprintf(format, x)
 	}
 	return strings.Join(parts, " ")
+}
+
+// readFeaturesFile adds the only:, drop: and allow: lists of --features to
+// the flags' own.
+func (f *trainFlags) readFeaturesFile() error {
+	if f.featuresFile == "" {
+		return nil
+	}
+	b, err := os.ReadFile(f.featuresFile)
+	if err != nil {
+		return trainUsage("--features: %v", err)
+	}
+	var fs predict.Selection
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&fs); err != nil && !errors.Is(err, io.EOF) {
+		return trainUsage("--features %s: %v", f.featuresFile, err)
+	}
+	f.only, f.drop, f.allow = append(f.only, fs.Only...), append(f.drop, fs.Drop...), append(f.allow, fs.Allow...)
+	return nil
 }

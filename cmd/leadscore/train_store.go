@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,7 +13,6 @@ import (
 	"github.com/leadscore/leadscore/httpapi/client"
 	"github.com/leadscore/leadscore/predict"
 	"github.com/leadscore/leadscore/quality"
-	"go.yaml.in/yaml/v3"
 )
 
 // Training from the stored leads and outcomes: the server (or the data
@@ -34,18 +31,8 @@ func runStoreTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer)
 	if f.leads != "" || f.events != "" || f.challenge != "" || f.asPoints != "" || f.ruleModel != "" || f.asOf != "" || f.outcomeAt != "" || f.timeColumn != "" {
 		return trainUsage("--name trains from the store: --leads, --events, --as-of, --outcome-at, --time-column, --challenge, --model and --as-points are for files (each stored lead has its own cut-off, and a stored name is challenged by itself)")
 	}
-	if f.featuresFile != "" {
-		b, err := os.ReadFile(f.featuresFile)
-		if err != nil {
-			return trainUsage("--features: %v", err)
-		}
-		var fs predict.Selection
-		dec := yaml.NewDecoder(bytes.NewReader(b))
-		dec.KnownFields(true)
-		if err := dec.Decode(&fs); err != nil && !errors.Is(err, io.EOF) {
-			return trainUsage("--features %s: %v", f.featuresFile, err)
-		}
-		f.only, f.drop, f.allow = append(f.only, fs.Only...), append(f.drop, fs.Drop...), append(f.allow, fs.Allow...)
+	if err := f.readFeaturesFile(); err != nil {
+		return err
 	}
 	opt := leadscore.PredictiveTraining{Learner: f.learner, Seed: f.seed, Folds: f.folds, MinConversions: f.minConversions,
 		Drop: f.drop, Only: f.only, Allow: f.allow, Rounds: f.rounds, Depth: f.depth, LearningRate: f.learningRate, Rules: f.rules,
