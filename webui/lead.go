@@ -12,25 +12,53 @@ import (
 	"github.com/leadscore/leadscore"
 )
 
-// historyLimit bounds the ledger entries charted per model.
-const historyLimit = 500
+// A lead's page stays light however long the lead has lived (docs/web-ui.md,
+// "Page weight"): its lists show the most recent rows, say how many are
+// left out, and link to the full list, which pages with a keyset cursor.
+const (
+	// chartLimit bounds the score changes charted per model: the most
+	// recent ones (each is a marker and a table row).
+	chartLimit = 100
+	// eventsShown is how many of the most recent events the page lists.
+	eventsShown = 50
+	// timelineShown is how many of the most recent lifecycle entries the
+	// page lists.
+	timelineShown = 50
+	// peopleOnLead is how many of the account's other people the account
+	// card lists, the best scored first.
+	peopleOnLead = 10
+	// readChunk is how many rows one read of a lead's history takes.
+	readChunk = 1000
+)
 
 type modelScore struct {
 	Record      leadscore.ScoreRecord
 	Sentences   []string
 	Adjustments []string
 	Chart       *chart
+	// Changes is how many score changes the model has recorded; the chart
+	// holds the most recent chartLimit of them.
+	Changes int
 }
 
 type leadData struct {
-	Lead       leadscore.Lead
-	Name       string
-	Owner      string
-	Account    *leadscore.AccountView
-	Scores     []modelScore
-	Events     []leadscore.StoredEvent
+	Lead    leadscore.Lead
+	Name    string
+	Owner   string
+	Account *leadscore.AccountView
+	Scores  []modelScore
+	Events  []leadscore.StoredEvent
+	// MoreEvents: older events exist than the ones listed.
+	MoreEvents bool
 	Automation *leadscore.AutomationView
 	History    []leadscore.HistoryEntry
+	// HistoryTotal is the number of lifecycle entries; History holds the
+	// most recent timelineShown.
+	HistoryTotal int
+	// People are the account's other people on the card, MorePeople how
+	// many more it has.
+	People     []leadscore.LeadRow
+	MorePeople int
 	SLAOverdue bool
 	Lifecycle  lifecycle
 	CanAct     bool
@@ -80,17 +108,25 @@ func (u *UI) leadPage(w http.ResponseWriter, rq *request) error {
 				ms.Adjustments = append(ms.Adjustments, rq.L.T("explain.adjustment", rq.L.Signed(a.Points), a.Text))
 			}
 		}
-		hist, err := u.svc.LeadHistory(ctx, id, rec.Model, 0, historyLimit)
+		hist, n, err := lastOf(chartLimit, func(after int64) ([]leadscore.LedgerEntry, error) {
+			return u.svc.LeadHistory(ctx, id, rec.Model, after, readChunk)
+		}, func(e leadscore.LedgerEntry) int64 { return e.Seq })
 		if err != nil {
 			return err
 		}
-		ms.Chart = historyChart(rq.L, hist)
+		ms.Chart, ms.Changes = historyChart(rq.L, hist), n
 		d.Scores = append(d.Scores, ms)
 	}
-	if d.Events, err = u.svc.LeadEvents(ctx, id, 50); err != nil {
+	// One more than is shown tells whether older events exist.
+	if d.Events, err = u.svc.LeadEvents(ctx, id, eventsShown+1); err != nil {
 		return err
 	}
-	if d.History, err = u.svc.LeadTimeline(ctx, id, 0, 100); err != nil {
+	if len(d.Events) > eventsShown {
+		d.Events, d.MoreEvents = d.Events[len(d.Events)-eventsShown:], true
+	}
+	if d.History, d.HistoryTotal, err = lastOf(timelineShown, func(after int64) ([]leadscore.HistoryEntry, error) {
+		return u.svc.LeadTimeline(ctx, id, after, readChunk)
+	}, func(e leadscore.HistoryEntry) int64 { return e.Seq }); err != nil {
 		return err
 	}
 	// Newest first: the timeline reads from what just happened.
@@ -100,6 +136,14 @@ func (u *UI) leadPage(w http.ResponseWriter, rq *request) error {
 		switch {
 		case err == nil:
 			d.Account = acct
+			others := make([]leadscore.LeadRow, 0, len(acct.People))
+			for _, p := range acct.People {
+				if p.Lead.ID != view.Lead.ID {
+					others = append(others, p)
+				}
+			}
+			byScore(others)
+			d.People, d.MorePeople = others[:min(len(others), peopleOnLead)], max(0, len(others)-peopleOnLead)
 		case leadscore.CodeOf(err) != leadscore.CodeNotFound:
 			return err
 		}
@@ -143,11 +187,69 @@ func explain(l *localizer, ev *leadscore.Evaluation) []string {
 	return out
 }
 
+// lastOf reads a lead's history in order through its keyset cursor (read
+// returns the rows after a sequence number, oldest first) and keeps the
+// last n rows, in order, with the number of rows read. Memory stays
+// bounded by n and one read; the service offers no newest-first read.
+func lastOf[T any](n int, read func(after int64) ([]T, error), seq func(T) int64) ([]T, int, error) {
+	var ring []T
+	total, next := 0, 0
+	var after int64
+	for {
+		rows, err := read(after)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, r := range rows {
+			if len(ring) < n {
+				ring = append(ring, r)
+			} else {
+				ring[next] = r
+			}
+			next = (next + 1) % n
+			total++
+		}
+		if len(rows) < readChunk {
+			break
+		}
+		after = seq(rows[len(rows)-1])
+	}
+	if len(ring) == n {
+		// The oldest kept row is where the next write would go.
+		ring = append(ring[next:], ring[:next]...)
+	}
+	return ring, total, nil
+}
+
+// byScore orders people by their best score, highest first, those without
+// a score last, then by id.
+func byScore(rows []leadscore.LeadRow) {
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := rows[i].Score, rows[j].Score
+		switch {
+		case a != nil && b != nil && a.Score != b.Score:
+			return a.Score > b.Score
+		case (a == nil) != (b == nil):
+			return a != nil
+		}
+		return rows[i].Lead.ID < rows[j].Lead.ID
+	})
+}
+
+// peopleShown is how many people an account's page lists, the best scored
+// first; the rest are in the leads list filtered by the account.
+const peopleShown = 100
+
 type accountData struct {
 	View    *leadscore.AccountView
 	Names   map[string]string
 	Engaged int
 	Visible map[string]bool
+	// People are the people listed; More how many are left out, All the
+	// leads list of the account.
+	People []leadscore.LeadRow
+	More   int
+	All    string
 }
 
 func (u *UI) accountPage(w http.ResponseWriter, rq *request) error {
@@ -159,8 +261,11 @@ func (u *UI) accountPage(w http.ResponseWriter, rq *request) error {
 	if err != nil {
 		return err
 	}
-	d := accountData{View: view, Names: map[string]string{}, Visible: map[string]bool{}, Engaged: view.ActivePeople}
-	for _, p := range view.People {
+	d := accountData{View: view, Names: map[string]string{}, Visible: map[string]bool{}, Engaged: view.ActivePeople,
+		People: append([]leadscore.LeadRow(nil), view.People...), All: "/leads?" + url.Values{"account": {view.Account.ID}}.Encode()}
+	byScore(d.People)
+	d.People, d.More = d.People[:min(len(d.People), peopleShown)], max(0, len(d.People)-peopleShown)
+	for _, p := range d.People {
 		d.Names[p.Lead.ID] = leadName(p.Lead)
 		d.Visible[p.Lead.ID] = acc.Allows(leadscore.LeadOwner(p.Lead, nil))
 	}
@@ -210,5 +315,88 @@ func (u *UI) leadAction(w http.ResponseWriter, rq *request) error {
 		}
 	}
 	http.Redirect(w, rq.Request, target+"#sales", http.StatusSeeOther)
+	return nil
+}
+
+// historyPageSize is how many rows a page of a lead's full history holds.
+const historyPageSize = 100
+
+// leadHistoryData is the full history of a lead, a page at a time: its
+// score changes under one model (Model set) or its lifecycle entries.
+type leadHistoryData struct {
+	Lead    leadscore.Lead
+	Name    string
+	Model   string
+	Scores  []leadscore.LedgerEntry
+	Entries []leadscore.HistoryEntry
+	// Next is the link to the following page, oldest first ("" on the
+	// last page); First is the link back to the first page.
+	Next, First string
+}
+
+// leadHistoryPage lists a lead's score changes (?model=) or lifecycle
+// entries from the oldest on, after the keyset cursor ?after=.
+func (u *UI) leadHistoryPage(w http.ResponseWriter, rq *request) error {
+	ctx := rq.Context()
+	view, err := u.svc.GetLead(ctx, rq.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := u.mayOpen(rq, view.Lead, view.Automation); err != nil {
+		return err
+	}
+	q := rq.URL.Query()
+	var after int64
+	if s := q.Get("after"); s != "" {
+		if after, err = strconv.ParseInt(s, 10, 64); err != nil || after < 0 {
+			return leadscore.Invalid("after", "%q is not a position in the history", s)
+		}
+	}
+	d := leadHistoryData{Lead: view.Lead, Name: leadName(view.Lead), Model: q.Get("model")}
+	base := url.Values{}
+	if d.Model != "" {
+		base.Set("model", d.Model)
+	}
+	link := func(seq int64) string {
+		v := url.Values{}
+		for k, s := range base {
+			v[k] = s
+		}
+		if seq > 0 {
+			v.Set("after", strconv.FormatInt(seq, 10))
+		}
+		p := "/leads/" + url.PathEscape(view.Lead.ID) + "/history"
+		if len(v) > 0 {
+			p += "?" + v.Encode()
+		}
+		return p
+	}
+	// One row more than a page tells whether another page follows.
+	var last int64
+	more := false
+	if d.Model != "" {
+		if d.Scores, err = u.svc.LeadHistory(ctx, view.Lead.ID, d.Model, after, historyPageSize+1); err != nil {
+			return err
+		}
+		if more = len(d.Scores) > historyPageSize; more {
+			d.Scores = d.Scores[:historyPageSize]
+			last = d.Scores[len(d.Scores)-1].Seq
+		}
+	} else {
+		if d.Entries, err = u.svc.LeadTimeline(ctx, view.Lead.ID, after, historyPageSize+1); err != nil {
+			return err
+		}
+		if more = len(d.Entries) > historyPageSize; more {
+			d.Entries = d.Entries[:historyPageSize]
+			last = d.Entries[len(d.Entries)-1].Seq
+		}
+	}
+	if more {
+		d.Next = link(last)
+	}
+	if after > 0 {
+		d.First = link(0)
+	}
+	u.render(w, rq, http.StatusOK, "leadhistory", "history.title", d)
 	return nil
 }

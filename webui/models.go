@@ -58,7 +58,17 @@ type modelData struct {
 	// Shadow is the version running in shadow now ("" when none).
 	CanShadow bool
 	Shadow    string
+	// Listed is the page of Versions the table shows; Older is how many
+	// older versions follow it, OlderLink their page and NewestLink the
+	// first page.
+	Listed                []leadscore.ModelVersion
+	Older                 int
+	OlderLink, NewestLink string
 }
+
+// versionsShown is how many versions a model's page lists, newest first;
+// the older ones page on with ?older= (the last version listed).
+const versionsShown = 25
 
 func (u *UI) modelPage(w http.ResponseWriter, rq *request) error {
 	name := rq.PathValue("name")
@@ -89,6 +99,36 @@ func (u *UI) modelPage(w http.ResponseWriter, rq *request) error {
 		}
 	}
 	d.CanPreview = d.Active != "" && !d.Shown.Active
+	start := 0
+	if older := rq.URL.Query().Get("older"); older != "" {
+		for i, v := range d.Versions {
+			if v.Version == older {
+				start = i + 1
+			}
+		}
+	}
+	end := min(len(d.Versions), start+versionsShown)
+	d.Listed, d.Older = d.Versions[start:end], len(d.Versions)-end
+	link := func(older string) string {
+		v := url.Values{}
+		if want != "" {
+			v.Set("version", want)
+		}
+		if older != "" {
+			v.Set("older", older)
+		}
+		p := "/models/" + url.PathEscape(name)
+		if len(v) > 0 {
+			p += "?" + v.Encode()
+		}
+		return p + "#versions"
+	}
+	if d.Older > 0 {
+		d.OlderLink = link(d.Versions[end-1].Version)
+	}
+	if start > 0 {
+		d.NewestLink = link("")
+	}
 	if svc, err := u.shadowService(); err == nil {
 		// The versions table leads to the champion/challenger page: the
 		// version in shadow is marked, the others can be started there.

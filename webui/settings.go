@@ -2,6 +2,7 @@ package webui
 
 import (
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 
@@ -16,7 +17,15 @@ type settingsData struct {
 	Teams  []string // the teams users are in, offered when a team is typed
 	Error  string
 	Notice string
+	// Users is a page of the users by email; UsersMore is how many follow,
+	// UsersNext their page and UsersFirst the first page.
+	UsersMore             int
+	UsersNext, UsersFirst string
 }
+
+// usersShown is how many users the settings page lists, by email; the
+// following ones page on with ?users_after= (the last email listed).
+const usersShown = 50
 
 func (u *UI) settings(rq *request, d settingsData) (settingsData, error) {
 	var err error
@@ -35,6 +44,18 @@ func (u *UI) settings(rq *request, d settingsData) (settingsData, error) {
 		}
 	}
 	sort.Strings(d.Teams)
+	all := d.Users
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Email < all[j].Email })
+	start := 0
+	if after := rq.URL.Query().Get("users_after"); after != "" {
+		start = sort.Search(len(all), func(i int) bool { return all[i].Email > after })
+		d.UsersFirst = "/settings#users"
+	}
+	end := min(len(all), start+usersShown)
+	d.Users, d.UsersMore = all[start:end], len(all)-end
+	if d.UsersMore > 0 {
+		d.UsersNext = "/settings?" + url.Values{"users_after": {all[end-1].Email}}.Encode() + "#users"
+	}
 	return d, nil
 }
 

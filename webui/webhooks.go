@@ -3,6 +3,8 @@ package webui
 import (
 	"net/http"
 	"net/url"
+	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/leadscore/leadscore"
@@ -105,10 +107,43 @@ func (u *UI) deleteWebhook(w http.ResponseWriter, rq *request) error {
 	return nil
 }
 
+// attemptsShown is how many attempts a delivery's page lists: the most
+// recent, or those before ?before= (an attempt number, the keyset of the
+// earlier pages). A receiver that failed for days, replayed again and
+// again, leaves hundreds, each with up to 1 KB of its answer.
+const attemptsShown = 50
+
+// deliveryData is a delivery with the attempts its page lists.
+type deliveryData struct {
+	*leadscore.Delivery
+	Shown []leadscore.DeliveryAttempt
+	// Earlier is how many attempts precede the listed ones, EarlierLink
+	// the page of those; Latest links back to the most recent attempts.
+	Earlier     int
+	EarlierLink string
+	Latest      string
+}
+
 func (u *UI) deliveryPage(w http.ResponseWriter, rq *request) error {
-	d, err := u.svc.GetDelivery(rq.Context(), rq.PathValue("id"))
+	dl, err := u.svc.GetDelivery(rq.Context(), rq.PathValue("id"))
 	if err != nil {
 		return err
+	}
+	d := deliveryData{Delivery: dl}
+	// The service returns every attempt in order; the page keeps a window.
+	end := len(dl.AttemptDetail)
+	if s := rq.URL.Query().Get("before"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return leadscore.Invalid("before", "%q is not an attempt number", s)
+		}
+		end = sort.Search(len(dl.AttemptDetail), func(i int) bool { return dl.AttemptDetail[i].N >= n })
+		d.Latest = "/webhooks/deliveries/" + url.PathEscape(dl.ID)
+	}
+	start := max(0, end-attemptsShown)
+	d.Shown, d.Earlier = dl.AttemptDetail[start:end], start
+	if start > 0 {
+		d.EarlierLink = "/webhooks/deliveries/" + url.PathEscape(dl.ID) + "?before=" + strconv.Itoa(dl.AttemptDetail[start].N)
 	}
 	u.render(w, rq, http.StatusOK, "delivery", "delivery.title", d)
 	return nil

@@ -155,6 +155,7 @@ func (u *UI) routes() {
 	u.mux.Handle("GET /leads", u.page(permRead, u.leadsPage))
 	u.mux.Handle("GET /leads.csv", u.page(permRead, u.leadsCSV))
 	u.mux.Handle("GET /leads/{id}", u.page(permRead, u.leadPage))
+	u.mux.Handle("GET /leads/{id}/history", u.page(permRead, u.leadHistoryPage))
 	u.mux.Handle("POST /leads/{id}/action", u.page(permSalesActions, u.leadAction))
 	u.mux.Handle("GET /accounts/{id}", u.page(permRead, u.accountPage))
 	u.mux.Handle("GET /models", u.page(permModels, u.modelsPage))

@@ -361,10 +361,13 @@ func TestRoles(t *testing.T) {
 		{leadscore.RoleSales, "/leads/L1", 200},
 		{leadscore.RoleSales, "/leads/L2", 403},
 		{leadscore.RoleSales, "/leads/L3", 403},
+		{leadscore.RoleSales, "/leads/L1/history", 200},
+		{leadscore.RoleSales, "/leads/L2/history?model=b2b-saas", 403},
 		{leadscore.RoleSales, "/models", 403},
 		{leadscore.RoleSales, "/models/b2b-saas/edit", 403},
 		{leadscore.RoleSales, "/settings", 403},
 		{leadscore.RoleAdmin, "/leads/nobody", 404},
+		{leadscore.RoleAdmin, "/leads/nobody/history", 404},
 		{leadscore.RoleAdmin, "/no/such/page", 404},
 	}
 	browsers := map[leadscore.Role]*browser{}
