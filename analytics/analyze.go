@@ -255,8 +255,9 @@ func Analyze(ctx context.Context, src Source, opt Options) (*Analysis, error) {
 }
 
 // caseList keeps the max most surprising cases seen by one worker, most
-// surprising first. Ties go to the earlier lead, so the lists do not
-// depend on scheduling.
+// surprising first. Ties go to the earlier lead in the file (then in the
+// source, for sources without lines), so the lists depend neither on
+// scheduling nor on the order a source hands leads out.
 type caseList struct {
 	max   int
 	worse func(a, b Case) int
@@ -270,7 +271,7 @@ func lowerScoreFirst(a, b Case) int {
 		}
 		return 1
 	}
-	return a.seq - b.seq
+	return earlier(a, b)
 }
 
 func higherScoreFirst(a, b Case) int {
@@ -279,6 +280,13 @@ func higherScoreFirst(a, b Case) int {
 			return -1
 		}
 		return 1
+	}
+	return earlier(a, b)
+}
+
+func earlier(a, b Case) int {
+	if a.Line != b.Line {
+		return a.Line - b.Line
 	}
 	return a.seq - b.seq
 }

@@ -13,6 +13,7 @@
 // lead's history at the as-of time.
 //
 // Leads, events and outcomes come through the Source interface. FileSource
-// reads the lead and event files of the offline pipeline, with outcomes in
-// lead columns; a store-backed source can implement the same interface.
+// reads the lead and event files through the offline pipeline (package
+// batch), in bounded memory, with outcomes in lead columns; a store-backed
+// source can implement the same interface.
 package analytics

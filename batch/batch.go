@@ -62,6 +62,17 @@ type Config struct {
 	Workers int
 	Buckets int
 	TempDir string
+	// LineIDs accepts a CSV lead file whose header has neither an id nor an
+	// email column (a plain export of a data set): its leads are named by
+	// their line, "line-2" onwards, and Stats.LineIDs is set. Without it
+	// such a file is refused.
+	LineIDs bool
+	// CheckLead, when set, sees every lead that is kept (duplicates are
+	// not), in file order, before it is spilled. Each reason it returns is
+	// reported as a problem of the lead's line; the lead is kept all the
+	// same. It lets a caller report on columns it only reads later, when
+	// leads no longer come in file order. It is never called concurrently.
+	CheckLead func(l *leadscore.Lead) []string
 	// OnProblem receives every rejected row or line, in file order. It is
 	// never called concurrently.
 	OnProblem func(Problem)
@@ -114,6 +125,8 @@ type Stats struct {
 	// so that a user can see whether the files simply do not belong
 	// together.
 	UnknownLeads []string
+	// LineIDs is set when leads were named by their line (Config.LineIDs).
+	LineIDs bool
 
 	Elapsed time.Duration
 	// Phases says where the time went, in pipeline order.
@@ -131,6 +144,7 @@ type PhaseTime struct {
 // modest.
 const defaultBuckets = 128
 
+// check validates a configuration for scoring (Run, ScoreLead).
 func (c *Config) check() error {
 	if c.Set == nil {
 		return leadscore.Errorf(leadscore.CodeInvalid, "no models")
@@ -138,15 +152,21 @@ func (c *Config) check() error {
 	if c.AsOf.IsZero() {
 		return leadscore.Errorf(leadscore.CodeInvalid, "no as-of time")
 	}
-	if c.Leads == "" {
-		return leadscore.Errorf(leadscore.CodeInvalid, "no lead file")
-	}
 	switch c.Format {
 	case "":
 		c.Format = CSV
 	case CSV, JSONL:
 	default:
 		return leadscore.Errorf(leadscore.CodeInvalid, "unknown output format %q (use csv or jsonl)", c.Format)
+	}
+	return c.checkFiles()
+}
+
+// checkFiles validates and completes what reading the files needs, which
+// is all that Each needs.
+func (c *Config) checkFiles() error {
+	if c.Leads == "" {
+		return leadscore.Errorf(leadscore.CodeInvalid, "no lead file")
 	}
 	if c.Workers <= 0 {
 		c.Workers = runtime.GOMAXPROCS(0)
@@ -182,6 +202,8 @@ type run struct {
 
 	spill []*spillFile
 	out   *outputFormat
+	// mark is when the current phase began.
+	mark time.Time
 }
 
 // Run scores the leads of cfg and writes one row per scored lead to out, in
@@ -189,55 +211,85 @@ type run struct {
 // they do not fail the run. The returned error is about the run itself (an
 // unreadable file, a full disk, cancellation).
 func Run(ctx context.Context, cfg Config, out io.Writer) (Stats, error) {
-	start := time.Now()
 	if err := cfg.check(); err != nil {
 		return Stats{}, err
 	}
-	r := &run{cfg: cfg, index: map[string]uint32{}, emails: map[string]uint32{}}
-	r.out = newOutputFormat(cfg.Set, cfg.Format, cfg.Explain)
+	return spilled(ctx, cfg, func(r *run) error {
+		r.out = newOutputFormat(cfg.Set, cfg.Format, cfg.Explain)
+		if err := r.score(ctx); err != nil {
+			return err
+		}
+		r.lap(PhaseScoring)
+		if err := r.merge(ctx, out); err != nil {
+			return err
+		}
+		r.lap(PhaseWriting)
+		return nil
+	})
+}
+
+// spilled runs passes 1 and 2 and then next over the filled buckets, and
+// removes the temporary files at the end, also after an error.
+func spilled(ctx context.Context, cfg Config, next func(r *run) error) (Stats, error) {
+	start := time.Now()
+	r, err := spill(ctx, cfg)
+	if r == nil {
+		return Stats{}, err
+	}
+	defer r.cleanup()
+	if err == nil {
+		err = next(r)
+	}
+	if err == nil {
+		r.stats.Elapsed = time.Since(start)
+	}
+	return r.stats, err
+}
+
+// spill runs passes 1 and 2: the leads and then the events are read and
+// filed in their buckets, which are closed and ready to be read at the
+// end. The returned run is nil only when nothing was created; otherwise
+// its cleanup must be called, also after an error.
+func spill(ctx context.Context, cfg Config) (*run, error) {
+	r := &run{cfg: cfg, index: map[string]uint32{}, emails: map[string]uint32{}, mark: time.Now()}
 	dir, err := os.MkdirTemp(cfg.TempDir, "leadscore-score-")
 	if err != nil {
-		return Stats{}, fmt.Errorf("temporary directory: %w", err)
+		return nil, fmt.Errorf("temporary directory: %w", err)
 	}
 	r.dir = dir
-	defer os.RemoveAll(dir)
-	defer r.closeSpill()
-
 	if err := r.openSpill(); err != nil {
-		return r.stats, err
-	}
-	mark := time.Now()
-	lap := func(p Phase) {
-		now := time.Now()
-		r.stats.Phases = append(r.stats.Phases, PhaseTime{Phase: p, Duration: now.Sub(mark)})
-		mark = now
+		return r, err
 	}
 	if err := r.readLeads(ctx); err != nil {
-		return r.stats, err
+		return r, err
 	}
-	lap(PhaseLeads)
+	r.lap(PhaseLeads)
 	for _, path := range cfg.Events {
 		if err := r.readEvents(ctx, path); err != nil {
-			return r.stats, err
+			return r, err
 		}
 	}
 	if err := r.finishSpill(); err != nil {
-		return r.stats, err
+		return r, err
 	}
-	lap(PhaseEvents)
-	// The key maps are not needed any more; let the scoring phase have the
+	r.lap(PhaseEvents)
+	// The key maps are not needed any more; let the next phase have the
 	// memory.
 	r.index, r.emails = nil, nil
-	if err := r.score(ctx); err != nil {
-		return r.stats, err
-	}
-	lap(PhaseScoring)
-	if err := r.merge(ctx, out); err != nil {
-		return r.stats, err
-	}
-	lap(PhaseWriting)
-	r.stats.Elapsed = time.Since(start)
-	return r.stats, nil
+	return r, nil
+}
+
+// cleanup closes and removes the run's temporary files.
+func (r *run) cleanup() {
+	r.closeSpill()
+	os.RemoveAll(r.dir)
+}
+
+// lap records the wall time of the phase that just ended.
+func (r *run) lap(p Phase) {
+	now := time.Now()
+	r.stats.Phases = append(r.stats.Phases, PhaseTime{Phase: p, Duration: now.Sub(r.mark)})
+	r.mark = now
 }
 
 func (r *run) problem(p Problem) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/leadscore/leadscore/ingest"
 	"github.com/leadscore/leadscore/internal/pipeline"
@@ -52,8 +53,19 @@ func (r *run) readEvents(ctx context.Context, path string) error {
 	}
 	defer f.Close()
 	lines := ingest.NewLineReader(f)
+	// The line and record buffers of a block are recycled once it is
+	// parsed and written: they are a megabyte each, one per block, and
+	// would otherwise be most of what the pass allocates.
+	var bufs sync.Pool
+	buffer := func() []byte {
+		if b, ok := bufs.Get().(*[]byte); ok {
+			return (*b)[:0]
+		}
+		return make([]byte, 0, eventBlockBytes+eventBlockBytes/4)
+	}
+	recycle := func(b []byte) { bufs.Put(&b) }
 	produce := func(emit func(eventBlock) bool) error {
-		b := eventBlock{first: 1}
+		b := eventBlock{first: 1, data: buffer()}
 		for {
 			line, n, err := lines.Next()
 			if errors.Is(err, io.EOF) {
@@ -73,7 +85,7 @@ func (r *run) readEvents(ctx context.Context, path string) error {
 				if !emit(b) {
 					return ctx.Err()
 				}
-				b = eventBlock{data: make([]byte, 0, eventBlockBytes+eventBlockBytes/4)}
+				b = eventBlock{data: buffer()}
 			}
 		}
 		if len(b.ends) > 0 {
@@ -87,7 +99,9 @@ func (r *run) readEvents(ctx context.Context, path string) error {
 	}
 	parse := func(w int, b eventBlock) parsedBlock {
 		p := parsers[w]
-		out := parsedBlock{offs: []int{0}, offset: f.Offset()}
+		out := parsedBlock{offs: []int{0}, offset: f.Offset(), data: buffer()}
+		// Parsed events are copies, so the lines can go.
+		defer recycle(b.data)
 		start := 0
 		for i, end := range b.ends {
 			line := b.data[start:end]
@@ -130,8 +144,8 @@ func (r *run) readEvents(ctx context.Context, path string) error {
 			// Events after the as-of time do not score, but they are
 			// kept: the engine dates the lead's next change by the first
 			// of them, and scoring must equal evaluating the lead's whole
-			// history directly.
-			if rec.Event.At.After(r.cfg.AsOf) {
+			// history directly. Each has no as-of time.
+			if !r.cfg.AsOf.IsZero() && rec.Event.At.After(r.cfg.AsOf) {
 				out.after++
 			}
 			out.offs = append(out.offs, len(out.data))
@@ -160,6 +174,7 @@ func (r *run) readEvents(ctx context.Context, path string) error {
 				return fmt.Errorf("writing a bucket file: %w", err)
 			}
 		}
+		recycle(pb.data)
 		r.progress(Progress{Phase: PhaseEvents, Done: pb.offset, Total: f.Size, Bytes: true})
 		return nil
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/leadscore/leadscore"
@@ -106,8 +107,16 @@ func (r *run) readLeads(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
+		lineIDs := false
 		if mapping, err = ingest.NewMapping(rows.Header()); err != nil {
-			return leadscore.Errorf(leadscore.CodeInvalid, "%s: header row: %v", path, err)
+			// An id column only helps a header that has neither an id
+			// nor an email; any other header problem stays an error.
+			withID, err2 := ingest.NewMapping(append([]string{"id"}, rows.Header()...))
+			if !r.cfg.LineIDs || err2 != nil {
+				return leadscore.Errorf(leadscore.CodeInvalid, "%s: header row: %v", path, err)
+			}
+			mapping, lineIDs = withID, true
+			r.stats.LineIDs = true
 		}
 		produce = func(emit func(leadBatch) bool) error {
 			b := leadBatch{}
@@ -119,6 +128,9 @@ func (r *run) readLeads(ctx context.Context) error {
 				var rowErr *ingest.RowError
 				if err != nil && !errors.As(err, &rowErr) {
 					return fmt.Errorf("%s: %w", path, err)
+				}
+				if lineIDs && err == nil {
+					row = append([]string{"line-" + strconv.Itoa(line)}, row...)
 				}
 				b.rows = append(b.rows, row)
 				b.nums = append(b.nums, line)
@@ -238,6 +250,11 @@ func (r *run) addLead(path string, rec *ingest.LeadRecord, buf *[]byte) error {
 	b := bucketFor(key, r.cfg.Buckets)
 	r.bucketOf = append(r.bucketOf, b)
 	r.lineOf = append(r.lineOf, uint32(rec.Line))
+	if r.cfg.CheckLead != nil {
+		for _, why := range r.cfg.CheckLead(&rec.Lead) {
+			r.problem(Problem{File: path, Line: rec.Line, Reason: why})
+		}
+	}
 	var err error
 	*buf, err = appendLead((*buf)[:0], seq, rec.Line, &rec.Lead, rec.Account)
 	if err != nil {

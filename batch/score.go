@@ -28,84 +28,115 @@ type groupScorer struct {
 }
 
 // scoreGroup evaluates every lead of the group in order and hands each
-// result to emit. events[i] are lead i's events, none after asOf.
+// result to emit. events[i] are lead i's events.
 //
-// People of one account share one account record, merged from their rows
-// (the first non-empty value of each field wins, in input order; priority
-// is set when any row sets it), and see each other as peers. A peer's
-// activity is reduced to its latest non-bot event: the engine only asks
-// whether a peer was active inside a window ending at the as-of time, and
-// the latest activity answers that for every window, so the result is the
-// same as passing every event time while the work stays linear in the
-// size of an account.
+// A peer's activity is reduced to its latest non-bot event at or before
+// the as-of time: the engine only asks whether a peer was active inside a
+// window ending at the as-of time, and the latest activity answers that
+// for every window, so the result is the same as passing every event time
+// while the work stays linear in the size of an account.
 //
 // want, when not nil, limits evaluation to the leads it accepts (the others
 // still count as peers).
 func (g *groupScorer) scoreGroup(leads []leadItem, events [][]leadscore.Event, want func(i int) bool, emit func(i int, evs []*leadscore.Evaluation) error) error {
-	type account struct {
-		merged  *leadscore.Account
-		members []int
-		peers   []leadscore.Peer
-		peerOf  []int // index into peers of each member, -1 when inactive
-	}
-	accounts := map[string]*account{}
-	for i := range leads {
-		key := leads[i].lead.AccountID
-		if key == "" {
-			continue
+	accounts := groupAccounts(leads, events, func(evs []leadscore.Event) []time.Time {
+		if t := latestActivity(evs, g.asOf); !t.IsZero() {
+			return []time.Time{t}
 		}
-		a := accounts[key]
-		if a == nil {
-			a = &account{merged: &leadscore.Account{ID: key}}
-			accounts[key] = a
-		}
-		a.members = append(a.members, i)
-		a.merged.FillFrom(leads[i].account)
-	}
-	for _, a := range accounts {
-		if len(a.members) < 2 {
-			continue
-		}
-		times := make([]time.Time, len(a.members))
-		a.peerOf = make([]int, len(a.members))
-		for j, i := range a.members {
-			a.peerOf[j] = -1
-			if t := latestActivity(events[i], g.asOf); !t.IsZero() {
-				times[j] = t
-				a.peerOf[j] = len(a.peers)
-				a.peers = append(a.peers, leadscore.Peer{LeadID: leads[i].lead.ID, Activity: times[j : j+1 : j+1]})
-			}
-		}
-	}
-	member := map[int]int{} // lead index -> position in its account's members
-	for _, a := range accounts {
-		for j, i := range a.members {
-			member[i] = j
-		}
-	}
+		return nil
+	})
+	var in scoring.Input
 	for i := range leads {
 		if want != nil && !want(i) {
 			continue
 		}
-		in := scoring.Input{Lead: &leads[i].lead, Account: leads[i].account, Events: events[i]}
-		if a := accounts[leads[i].lead.AccountID]; a != nil && leads[i].lead.AccountID != "" {
-			in.Account = a.merged
-			if len(a.peers) > 0 {
-				g.peers = g.peers[:0]
-				self := a.peerOf[member[i]]
-				for k := range a.peers {
-					if k != self {
-						g.peers = append(g.peers, a.peers[k])
-					}
-				}
-				in.Peers = g.peers
-			}
-		}
+		g.peers = accounts.input(i, &in, g.peers)
 		if err := emit(i, g.set.Evaluate(&in, g.asOf)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// accountGroups holds the accounts of a group of leads that holds whole
+// accounts, and builds each lead's scoring input from them.
+//
+// People of one account share one account record, merged from their rows
+// (the first non-empty value of each field wins, in input order; priority
+// is set when any row sets it), and see each other as peers.
+type accountGroups struct {
+	leads  []leadItem
+	events [][]leadscore.Event
+	byKey  map[string]*accountGroup
+	// member is each lead's position in its account's members.
+	member []int32
+}
+
+type accountGroup struct {
+	merged  *leadscore.Account
+	members []int
+	peers   []leadscore.Peer
+	peerOf  []int // index into peers of each member, -1 when inactive
+}
+
+// groupAccounts groups leads by account. activity reduces a lead's events
+// to what its colleagues see of it (nil: not active).
+func groupAccounts(leads []leadItem, events [][]leadscore.Event, activity func([]leadscore.Event) []time.Time) *accountGroups {
+	g := &accountGroups{leads: leads, events: events, byKey: map[string]*accountGroup{}, member: make([]int32, len(leads))}
+	for i := range leads {
+		key := leads[i].lead.AccountID
+		if key == "" {
+			continue
+		}
+		a := g.byKey[key]
+		if a == nil {
+			a = &accountGroup{merged: &leadscore.Account{ID: key}}
+			g.byKey[key] = a
+		}
+		g.member[i] = int32(len(a.members))
+		a.members = append(a.members, i)
+		a.merged.FillFrom(leads[i].account)
+	}
+	for _, a := range g.byKey {
+		if len(a.members) < 2 {
+			continue
+		}
+		a.peerOf = make([]int, len(a.members))
+		for j, i := range a.members {
+			a.peerOf[j] = -1
+			if act := activity(events[i]); len(act) > 0 {
+				a.peerOf[j] = len(a.peers)
+				a.peers = append(a.peers, leadscore.Peer{LeadID: leads[i].lead.ID, Activity: act})
+			}
+		}
+	}
+	return g
+}
+
+// input sets in to lead i's inputs: the lead, its account (merged when it
+// has colleagues), its events and its active colleagues. The colleagues
+// are appended to peers[:0], which is returned for reuse; pass nil for a
+// slice of the input's own.
+func (g *accountGroups) input(i int, in *scoring.Input, peers []leadscore.Peer) []leadscore.Peer {
+	l := &g.leads[i]
+	*in = scoring.Input{Lead: &l.lead, Account: l.account, Events: g.events[i]}
+	a := g.byKey[l.lead.AccountID]
+	if a == nil || l.lead.AccountID == "" {
+		return peers
+	}
+	in.Account = a.merged
+	if len(a.peers) == 0 {
+		return peers
+	}
+	peers = peers[:0]
+	self := a.peerOf[g.member[i]]
+	for k := range a.peers {
+		if k != self {
+			peers = append(peers, a.peers[k])
+		}
+	}
+	in.Peers = peers
+	return peers
 }
 
 // latestActivity is the time of the latest non-bot event at or before asOf.
@@ -177,9 +208,61 @@ func (r *run) score(ctx context.Context) error {
 }
 
 func (r *run) scoreBucket(ctx context.Context, b int, g *groupScorer, rw *rowWriter, done *atomic.Int64, total int64) error {
+	bk, err := r.readBucket(b)
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(r.outPath(b))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w := bufio.NewWriterSize(f, 256<<10)
+	var frame [binary.MaxVarintLen64]byte
+	n := 0
+	err = g.scoreGroup(bk.leads, bk.events, nil, func(i int, results []*leadscore.Evaluation) error {
+		row, err := rw.row(&bk.leads[i].lead, results)
+		if err != nil {
+			return err
+		}
+		k := binary.PutUvarint(frame[:], uint64(len(row)))
+		if _, err := w.Write(frame[:k]); err != nil {
+			return err
+		}
+		if _, err := w.Write(row); err != nil {
+			return err
+		}
+		if n++; n%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			r.progress(Progress{Phase: PhaseScoring, Done: done.Add(1024), Total: total})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	r.progress(Progress{Phase: PhaseScoring, Done: done.Add(int64(n % 1024)), Total: total})
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("writing results: %w", err)
+	}
+	return f.Close()
+}
+
+// bucket is one bucket file decoded: its leads in sequence order, and
+// each lead's events in file order. Its strings are slices of the file's
+// contents, which stay in memory while any of them is used.
+type bucket struct {
+	leads  []leadItem
+	events [][]leadscore.Event
+}
+
+// readBucket reads and decodes bucket b, and removes its file.
+func (r *run) readBucket(b int) (*bucket, error) {
 	data, err := readString(r.spill[b].path)
 	if err != nil {
-		return fmt.Errorf("reading a bucket file: %w", err)
+		return nil, fmt.Errorf("reading a bucket file: %w", err)
 	}
 	// The bucket is in memory now; its file is no longer needed.
 	_ = os.Remove(r.spill[b].path)
@@ -214,7 +297,7 @@ func (r *run) scoreBucket(ctx context.Context, b int, g *groupScorer, rw *rowWri
 		counts[i+1]++
 	}
 	if d.err != nil {
-		return fmt.Errorf("bucket %d: %w", b, d.err)
+		return nil, fmt.Errorf("bucket %d: %w", b, d.err)
 	}
 	for i := 1; i < len(counts); i++ {
 		counts[i] += counts[i-1]
@@ -229,50 +312,13 @@ func (r *run) scoreBucket(ctx context.Context, b int, g *groupScorer, rw *rowWri
 		fill[o]++
 	}
 	if d.err != nil {
-		return fmt.Errorf("bucket %d: %w", b, d.err)
+		return nil, fmt.Errorf("bucket %d: %w", b, d.err)
 	}
-	starts, owner = nil, nil
 	perLead := make([][]leadscore.Event, len(leads))
 	for i := range leads {
 		perLead[i] = sorted[counts[i]:counts[i+1]:counts[i+1]]
 	}
-
-	f, err := os.Create(r.outPath(b))
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	w := bufio.NewWriterSize(f, 256<<10)
-	var frame [binary.MaxVarintLen64]byte
-	n := 0
-	err = g.scoreGroup(leads, perLead, nil, func(i int, results []*leadscore.Evaluation) error {
-		row, err := rw.row(&leads[i].lead, results)
-		if err != nil {
-			return err
-		}
-		k := binary.PutUvarint(frame[:], uint64(len(row)))
-		if _, err := w.Write(frame[:k]); err != nil {
-			return err
-		}
-		if _, err := w.Write(row); err != nil {
-			return err
-		}
-		if n++; n%1024 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			r.progress(Progress{Phase: PhaseScoring, Done: done.Add(1024), Total: total})
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	r.progress(Progress{Phase: PhaseScoring, Done: done.Add(int64(n % 1024)), Total: total})
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("writing results: %w", err)
-	}
-	return f.Close()
+	return &bucket{leads: leads, events: perLead}, nil
 }
 
 // readString reads a file into a string with a single copy.

