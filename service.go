@@ -129,6 +129,9 @@ type Service interface {
 	GetLead(ctx context.Context, id string) (*LeadView, error)
 	LeadEvents(ctx context.Context, id string, limit int) ([]StoredEvent, error)
 	LeadHistory(ctx context.Context, id, model string, after int64, limit int) ([]LedgerEntry, error)
+	// LeadHistoryTail returns the last limit score changes (of one model
+	// when model is set), oldest first, and how many there are in all.
+	LeadHistoryTail(ctx context.Context, id, model string, limit int) ([]LedgerEntry, int, error)
 	// ScoreAsOf evaluates the lead from its stored events as of t, under
 	// the active models (or the given version of one model).
 	ScoreAsOf(ctx context.Context, id string, t time.Time, model, version string) ([]*Evaluation, error)
@@ -177,6 +180,9 @@ type Service interface {
 	// LeadTimeline lists a lead's transitions (qualified, assigned, stage
 	// changes, SLA breaches), oldest first, after seq after.
 	LeadTimeline(ctx context.Context, id string, after int64, limit int) ([]HistoryEntry, error)
+	// LeadTimelineTail returns the last limit transitions, oldest first,
+	// and how many there are in all.
+	LeadTimelineTail(ctx context.Context, id string, limit int) ([]HistoryEntry, int, error)
 	// UploadRouting validates a routing file and makes it active; an
 	// invalid file is refused whole, with the diagnostics.
 	UploadRouting(ctx context.Context, filename string, source []byte, by string) (*RoutingUpload, error)

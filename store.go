@@ -216,6 +216,10 @@ type Reader interface {
 	Peers(ctx context.Context, accountID, exceptLead string, since time.Time) ([]Peer, error)
 	Scores(ctx context.Context, leadID string) ([]ScoreRecord, error)
 	Ledger(ctx context.Context, leadID, model string, after int64, limit int) ([]LedgerEntry, error)
+	// LedgerTail returns the last limit entries of a lead's ledger (of one
+	// model when model is set), oldest first, and how many there are in
+	// all: the recent past of a busy lead without reading all of it.
+	LedgerTail(ctx context.Context, leadID, model string, limit int) ([]LedgerEntry, int, error)
 	ListLeads(ctx context.Context, f LeadFilter) (rows []LeadRow, next string, err error)
 	// DueLeads lists leads with a score whose NextChangeAt is at or before
 	// t, oldest first.
@@ -492,6 +496,9 @@ type AutomationReader interface {
 	// ActiveRoutingFile is not_found when none was uploaded.
 	ActiveRoutingFile(ctx context.Context) (*RoutingFile, error)
 	History(ctx context.Context, leadID string, after int64, limit int) ([]HistoryEntry, error)
+	// HistoryTail returns the last limit transitions of a lead, oldest
+	// first, and how many there are in all.
+	HistoryTail(ctx context.Context, leadID string, limit int) ([]HistoryEntry, int, error)
 	// Outcome is not_found when none was recorded.
 	Outcome(ctx context.Context, leadID string) (*Outcome, error)
 	// OutcomesOf returns the recorded outcomes of many leads; leads

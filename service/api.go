@@ -183,6 +183,14 @@ func (s *Service) LeadHistory(ctx context.Context, id, model string, after int64
 	return s.ws.Ledger(ctx, id, model, after, limit)
 }
 
+func (s *Service) LeadHistoryTail(ctx context.Context, id, model string, limit int) ([]leadscore.LedgerEntry, int, error) {
+	id, err := s.resolve(ctx, id)
+	if err != nil {
+		return nil, 0, err
+	}
+	return s.ws.LedgerTail(ctx, id, model, limit)
+}
+
 // ScoreAsOf evaluates a lead from its stored history as of t: what its score
 // was (or would have been under another model version) on that date.
 func (s *Service) ScoreAsOf(ctx context.Context, id string, t time.Time, model, version string) ([]*leadscore.Evaluation, error) {

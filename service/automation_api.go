@@ -186,6 +186,24 @@ func (s *Service) LeadTimeline(ctx context.Context, id string, after int64, limi
 	return h, err
 }
 
+// LeadTimelineTail returns a lead's last transitions, oldest first, with
+// how many there are in all.
+func (s *Service) LeadTimelineTail(ctx context.Context, id string, limit int) ([]leadscore.HistoryEntry, int, error) {
+	id, err := s.resolve(ctx, id)
+	if err != nil {
+		return nil, 0, err
+	}
+	r, err := s.autoReader()
+	if err != nil {
+		return nil, 0, err
+	}
+	h, n, err := r.HistoryTail(ctx, id, limit)
+	if h == nil && err == nil {
+		h = []leadscore.HistoryEntry{}
+	}
+	return h, n, err
+}
+
 // UploadRouting validates a routing file and makes it the active one. A
 // file with errors is refused whole, with every diagnostic, and nothing is
 // stored.

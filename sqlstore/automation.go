@@ -47,8 +47,11 @@ const (
 		ON CONFLICT (workspace_id, version) DO UPDATE SET active = TRUE`
 	qHistory = `SELECT ` + historyCols + ` FROM lead_history h
 		WHERE h.workspace_id = ? AND h.lead_id = ? AND h.seq > ? ORDER BY h.seq LIMIT ?`
-	qOutcome    = `SELECT ` + outcomeCols + ` FROM outcomes WHERE workspace_id = ? AND lead_id = ?`
-	qPutOutcome = `INSERT INTO outcomes (workspace_id, lead_id, result, value, currency, at, reason, by_name, recorded_at)
+	qHistoryTail = `SELECT ` + historyCols + ` FROM lead_history h
+		WHERE h.workspace_id = ? AND h.lead_id = ? ORDER BY h.seq DESC LIMIT ?`
+	qHistoryCount = `SELECT COUNT(*) FROM lead_history WHERE workspace_id = ? AND lead_id = ?`
+	qOutcome      = `SELECT ` + outcomeCols + ` FROM outcomes WHERE workspace_id = ? AND lead_id = ?`
+	qPutOutcome   = `INSERT INTO outcomes (workspace_id, lead_id, result, value, currency, at, reason, by_name, recorded_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (workspace_id, lead_id) DO UPDATE SET result = excluded.result, value = excluded.value,
 			currency = excluded.currency, at = excluded.at, reason = excluded.reason, by_name = excluded.by_name,
@@ -107,7 +110,7 @@ func newAutomationQueries(d *dialect) *automationQueries {
 func (q *automationQueries) queries() []string {
 	qs := []string{
 		qOwnerLoads, qOwnerBreaches, qAccountOwner, qSLADue, qCursors, qPutCursor, qActiveRouting, qDeactivateRouting,
-		qPutRouting, qHistory, qOutcome, qPutOutcome, qWebhooks, qWebhook, qPutWebhook, qDeleteWebhook,
+		qPutRouting, qHistory, qHistoryTail, qHistoryCount, qOutcome, qPutOutcome, qWebhooks, qWebhook, qPutWebhook, qDeleteWebhook,
 		qCancelDelivered, qDelivery, qDueDeliveries, qUpdateDelivery, qAttempts, qAddAttempt,
 	}
 	for _, s := range []*bulkStmt{&q.putStates, &q.appendHistory, &q.enqueue, &q.statesOf, &q.outcomesOf} {
@@ -245,7 +248,30 @@ func (rd *reader) History(ctx context.Context, leadID string, after int64, limit
 	if err != nil {
 		return nil, err
 	}
-	return scanAll(rd.r, rows, func(r *sql.Rows) (leadscore.HistoryEntry, error) {
+	return scanHistory(rd.r, rows)
+}
+
+// HistoryTail reads the last limit transitions newest first through the
+// lead_history_lead index, then turns them oldest first.
+func (rd *reader) HistoryTail(ctx context.Context, leadID string, limit int) ([]leadscore.HistoryEntry, int, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	var total int
+	if _, err := rd.r.one(ctx, qHistoryCount, []any{rd.ws, leadID}, &total); err != nil {
+		return nil, 0, err
+	}
+	rows, err := rd.r.query(ctx, qHistoryTail, rd.ws, leadID, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	h, err := scanHistory(rd.r, rows)
+	slices.Reverse(h)
+	return h, total, err
+}
+
+func scanHistory(rn *runner, rows *sql.Rows) ([]leadscore.HistoryEntry, error) {
+	return scanAll(rn, rows, func(r *sql.Rows) (leadscore.HistoryEntry, error) {
 		var h leadscore.HistoryEntry
 		var at int64
 		var data string

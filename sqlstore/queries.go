@@ -112,9 +112,14 @@ const (
 			AND (next_change_at > ? OR lead_id > ? OR (lead_id = ? AND model > ?))
 		ORDER BY next_change_at, lead_id, model LIMIT ?`
 
-	qLedger       = `SELECT ` + ledgCols + ` FROM ledger g WHERE g.workspace_id = ? AND g.lead_id = ? AND g.seq > ? ORDER BY g.seq LIMIT ?`
-	qLedgerModel  = `SELECT ` + ledgCols + ` FROM ledger g WHERE g.workspace_id = ? AND g.lead_id = ? AND g.model = ? AND g.seq > ? ORDER BY g.seq LIMIT ?`
-	qAppendLedger = `INSERT INTO ledger (workspace_id, lead_id, model, version, at, old_score, new_score, old_band,
+	qLedger      = `SELECT ` + ledgCols + ` FROM ledger g WHERE g.workspace_id = ? AND g.lead_id = ? AND g.seq > ? ORDER BY g.seq LIMIT ?`
+	qLedgerModel = `SELECT ` + ledgCols + ` FROM ledger g WHERE g.workspace_id = ? AND g.lead_id = ? AND g.model = ? AND g.seq > ? ORDER BY g.seq LIMIT ?`
+	// The tail reads walk the ledger_lead index backwards from the newest.
+	qLedgerTail       = `SELECT ` + ledgCols + ` FROM ledger g WHERE g.workspace_id = ? AND g.lead_id = ? ORDER BY g.seq DESC LIMIT ?`
+	qLedgerModelTail  = `SELECT ` + ledgCols + ` FROM ledger g WHERE g.workspace_id = ? AND g.lead_id = ? AND g.model = ? ORDER BY g.seq DESC LIMIT ?`
+	qLedgerCount      = `SELECT COUNT(*) FROM ledger WHERE workspace_id = ? AND lead_id = ?`
+	qLedgerModelCount = `SELECT COUNT(*) FROM ledger WHERE workspace_id = ? AND lead_id = ? AND model = ?`
+	qAppendLedger     = `INSERT INTO ledger (workspace_id, lead_id, model, version, at, old_score, new_score, old_band,
 			new_band, cause, cause_ref, detail, qualified)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qAppendLedgerReturning = qAppendLedger + ` RETURNING seq`
@@ -183,7 +188,7 @@ func staticQueries(d *dialect) []string {
 		qAccount, qUpsertAccount,
 		qEvents, qLastEvents, qInsertEvent, qInsertEventReturning, qEventSeq, qLastActivity, qMoveEvents,
 		qScores, qPutScore, qDue, qDueAfter,
-		qLedger, qLedgerModel, qAppendLedger, qAppendLedgerReturning,
+		qLedger, qLedgerModel, qLedgerTail, qLedgerModelTail, qLedgerCount, qLedgerModelCount, qAppendLedger, qAppendLedgerReturning,
 		qModelVersions, qAllModelVersions, qActiveModels, qPutModel, qModelExists, qDeactivateModel, qActivateModel,
 		qKeyByPrefix, qKeys, qPrefixOwner, qPutKey, qRevokeKey, qTouchKey,
 		qJob, qUnfinishedJobs, qPutJob,

@@ -236,7 +236,41 @@ func (rd *reader) Ledger(ctx context.Context, leadID, model string, after int64,
 	if err != nil {
 		return nil, err
 	}
-	return scanAll(rd.r, rows, func(r *sql.Rows) (leadscore.LedgerEntry, error) {
+	return scanLedger(rd.r, rows)
+}
+
+// LedgerTail reads the last limit entries newest first through the
+// ledger_lead index, then turns them oldest first.
+func (rd *reader) LedgerTail(ctx context.Context, leadID, model string, limit int) ([]leadscore.LedgerEntry, int, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	var rows *sql.Rows
+	var err error
+	var total int
+	if model == "" {
+		_, err = rd.r.one(ctx, qLedgerCount, []any{rd.ws, leadID}, &total)
+	} else {
+		_, err = rd.r.one(ctx, qLedgerModelCount, []any{rd.ws, leadID, model}, &total)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	if model == "" {
+		rows, err = rd.r.query(ctx, qLedgerTail, rd.ws, leadID, limit)
+	} else {
+		rows, err = rd.r.query(ctx, qLedgerModelTail, rd.ws, leadID, model, limit)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	entries, err := scanLedger(rd.r, rows)
+	slices.Reverse(entries)
+	return entries, total, err
+}
+
+func scanLedger(rn *runner, rows *sql.Rows) ([]leadscore.LedgerEntry, error) {
+	return scanAll(rn, rows, func(r *sql.Rows) (leadscore.LedgerEntry, error) {
 		var e leadscore.LedgerEntry
 		var at int64
 		var old sql.NullFloat64

@@ -199,6 +199,12 @@ func testAutomationHistory(t *testing.T, s leadscore.Store) {
 	same(t, "a's history", kinds, []string{"lead.qualified", "lead.assigned", "sla.breached"})
 	same(t, "data kept", string(h[1].Data), `{"to":"anna"}`)
 	same(t, "after", len(must[[]leadscore.HistoryEntry](t, "History")(r.History(ctx, "a", h[0].Seq, 1))), 1)
+	tail, total, err := r.HistoryTail(ctx, "a", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "the last two of a's history, oldest first", tail, h[1:])
+	same(t, "a's history in all", total, 3)
 	same(t, "OwnerBreaches", must[map[string]int](t, "OwnerBreaches")(r.OwnerBreaches(ctx)), map[string]int{"anna": 1, "ben": 2})
 }
 

@@ -695,6 +695,27 @@ func testLedger(t *testing.T, s leadscore.Store) {
 		got := must[[]leadscore.LedgerEntry](t, "Ledger")(ws.Ledger(ctx, "u1", tc.model, tc.after, tc.limit))
 		same(t, tc.name, got, tc.want)
 	}
+	tails := []struct {
+		name  string
+		lead  string
+		model string
+		limit int
+		want  []leadscore.LedgerEntry
+		total int
+	}{
+		{"the last two, oldest first", "u1", "", 2, entries[1:3], 3},
+		{"more than there are", "u1", "", 10, entries[:3], 3},
+		{"the last of one model", "u1", "fit", 1, entries[2:3], 2},
+		{"a lead without entries", "nobody", "", 5, nil, 0},
+	}
+	for _, tc := range tails {
+		got, total, err := ws.LedgerTail(ctx, tc.lead, tc.model, tc.limit)
+		if err != nil {
+			t.Fatalf("LedgerTail %s: %v", tc.name, err)
+		}
+		same(t, "LedgerTail: "+tc.name, got, tc.want)
+		same(t, "LedgerTail total: "+tc.name, total, tc.total)
+	}
 }
 
 // listFixture is a population for listing tests: scores with many ties,

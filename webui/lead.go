@@ -27,8 +27,6 @@ const (
 	// peopleOnLead is how many of the account's other people the account
 	// card lists, the best scored first.
 	peopleOnLead = 10
-	// readChunk is how many rows one read of a lead's history takes.
-	readChunk = 1000
 )
 
 type modelScore struct {
@@ -108,9 +106,7 @@ func (u *UI) leadPage(w http.ResponseWriter, rq *request) error {
 				ms.Adjustments = append(ms.Adjustments, rq.L.T("explain.adjustment", rq.L.Signed(a.Points), a.Text))
 			}
 		}
-		hist, n, err := lastOf(chartLimit, func(after int64) ([]leadscore.LedgerEntry, error) {
-			return u.svc.LeadHistory(ctx, id, rec.Model, after, readChunk)
-		}, func(e leadscore.LedgerEntry) int64 { return e.Seq })
+		hist, n, err := u.svc.LeadHistoryTail(ctx, id, rec.Model, chartLimit)
 		if err != nil {
 			return err
 		}
@@ -124,9 +120,7 @@ func (u *UI) leadPage(w http.ResponseWriter, rq *request) error {
 	if len(d.Events) > eventsShown {
 		d.Events, d.MoreEvents = d.Events[len(d.Events)-eventsShown:], true
 	}
-	if d.History, d.HistoryTotal, err = lastOf(timelineShown, func(after int64) ([]leadscore.HistoryEntry, error) {
-		return u.svc.LeadTimeline(ctx, id, after, readChunk)
-	}, func(e leadscore.HistoryEntry) int64 { return e.Seq }); err != nil {
+	if d.History, d.HistoryTotal, err = u.svc.LeadTimelineTail(ctx, id, timelineShown); err != nil {
 		return err
 	}
 	// Newest first: the timeline reads from what just happened.
@@ -185,40 +179,6 @@ func explain(l *localizer, ev *leadscore.Evaluation) []string {
 		out = append(out, l.T("explain.qualified"))
 	}
 	return out
-}
-
-// lastOf reads a lead's history in order through its keyset cursor (read
-// returns the rows after a sequence number, oldest first) and keeps the
-// last n rows, in order, with the number of rows read. Memory stays
-// bounded by n and one read; the service offers no newest-first read.
-func lastOf[T any](n int, read func(after int64) ([]T, error), seq func(T) int64) ([]T, int, error) {
-	var ring []T
-	total, next := 0, 0
-	var after int64
-	for {
-		rows, err := read(after)
-		if err != nil {
-			return nil, 0, err
-		}
-		for _, r := range rows {
-			if len(ring) < n {
-				ring = append(ring, r)
-			} else {
-				ring[next] = r
-			}
-			next = (next + 1) % n
-			total++
-		}
-		if len(rows) < readChunk {
-			break
-		}
-		after = seq(rows[len(rows)-1])
-	}
-	if len(ring) == n {
-		// The oldest kept row is where the next write would go.
-		ring = append(ring[next:], ring[:next]...)
-	}
-	return ring, total, nil
 }
 
 // byScore orders people by their best score, highest first, those without

@@ -267,34 +267,6 @@ func checkCaps(t *testing.T, viewer, editor *browser) {
 	}
 }
 
-// TestLastOf: the last n rows of a history read a chunk at a time.
-func TestLastOf(t *testing.T) {
-	for _, tc := range []struct{ rows, n int }{{0, 5}, {3, 5}, {5, 5}, {7, 5}, {readChunk, 50}, {readChunk + 1, 50}, {3*readChunk + 17, 100}} {
-		reads := 0
-		got, total, err := lastOf(tc.n, func(after int64) ([]int64, error) {
-			reads++
-			var out []int64
-			for s := after + 1; s <= int64(tc.rows) && len(out) < readChunk; s++ {
-				out = append(out, s)
-			}
-			return out, nil
-		}, func(s int64) int64 { return s })
-		if err != nil {
-			t.Fatal(err)
-		}
-		var want []int64
-		for s := max(1, tc.rows-tc.n+1); s <= tc.rows; s++ {
-			want = append(want, int64(s))
-		}
-		if total != tc.rows || !slices.Equal(got, want) {
-			t.Errorf("last %d of %d: got %v (total %d), want %v", tc.n, tc.rows, got, total, want)
-		}
-		if reads != tc.rows/readChunk+1 {
-			t.Errorf("last %d of %d: %d reads", tc.n, tc.rows, reads)
-		}
-	}
-}
-
 // TestEveryPageIsWeighed fails when a GET route is registered that the
 // weight test does not request, so no page escapes the budget.
 func TestEveryPageIsWeighed(t *testing.T) {

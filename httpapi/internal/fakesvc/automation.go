@@ -2,6 +2,7 @@ package fakesvc
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -114,6 +115,19 @@ func (s *Service) RecordOutcome(ctx context.Context, o leadscore.Outcome) (*lead
 	}
 	s.view(o.LeadID).Outcome = &o
 	return &o, nil
+}
+
+func (s *Service) LeadTimelineTail(ctx context.Context, id string, limit int) ([]leadscore.HistoryEntry, int, error) {
+	err := s.begin("LeadTimelineTail", id, limit)
+	defer s.mu.Unlock()
+	if err != nil {
+		return nil, 0, err
+	}
+	if _, ok := s.leads[id]; !ok {
+		return nil, 0, notFound("lead", id)
+	}
+	all := s.autoInit().history[id]
+	return slices.Clone(all[max(0, len(all)-limit):]), len(all), nil
 }
 
 func (s *Service) LeadTimeline(ctx context.Context, id string, after int64, limit int) ([]leadscore.HistoryEntry, error) {

@@ -282,6 +282,21 @@ func (s *Service) LeadHistory(ctx context.Context, id, model string, after int64
 	return out, nil
 }
 
+func (s *Service) LeadHistoryTail(ctx context.Context, id, model string, limit int) ([]leadscore.LedgerEntry, int, error) {
+	err := s.begin("LeadHistoryTail", id, model, limit)
+	defer s.mu.Unlock()
+	if err != nil {
+		return nil, 0, err
+	}
+	var all []leadscore.LedgerEntry
+	for _, e := range s.ledger[id] {
+		if model == "" || e.Model == model {
+			all = append(all, e)
+		}
+	}
+	return all[max(0, len(all)-limit):], len(all), nil
+}
+
 func (s *Service) ScoreAsOf(ctx context.Context, id string, t time.Time, model, version string) ([]*leadscore.Evaluation, error) {
 	err := s.begin("ScoreAsOf", id, t, model, version)
 	defer s.mu.Unlock()
