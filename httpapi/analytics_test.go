@@ -15,26 +15,9 @@ import (
 // TestAnalyticsRoutes: parameters, statuses and encodings of the reports
 // and the impact preview.
 func TestAnalyticsRoutes(t *testing.T) {
-	svc := fakesvc.New(t0)
-	ctx := t.Context()
-	for range 2 {
-		if _, err := svc.UploadModel(ctx, "m.yaml", []byte("name: m\n"), "test"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := svc.ActivateModel(ctx, "m", "v1"); err != nil {
-		t.Fatal(err)
-	}
+	svc, do := modelRoutes(t, 2)
 	read, _ := svc.AddKey("reader", leadscore.ScopeRead)
 	write, _ := svc.AddKey("site", leadscore.ScopeWrite)
-	h := httpapi.NewServer(httpapi.Config{Service: svc, Clock: func() time.Time { return t0 }})
-	do := func(key, method, path string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest(method, path, nil)
-		req.Header.Set("Authorization", "Bearer "+key)
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, req)
-		return w
-	}
 	tests := []struct {
 		name, key, method, path string
 		status                  int
@@ -107,4 +90,28 @@ func FuzzReportQueries(f *testing.F) {
 			}
 		}
 	})
+}
+
+// modelRoutes is a fake service holding versions v1..vN of a model m, v1
+// active, behind the API, with a way to call it with a key.
+func modelRoutes(t *testing.T, versions int) (*fakesvc.Service, func(key, method, path string) *httptest.ResponseRecorder) {
+	t.Helper()
+	svc := fakesvc.New(t0)
+	ctx := t.Context()
+	for range versions {
+		if _, err := svc.UploadModel(ctx, "m.yaml", []byte("name: m\n"), "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := svc.ActivateModel(ctx, "m", "v1"); err != nil {
+		t.Fatal(err)
+	}
+	h := httpapi.NewServer(httpapi.Config{Service: svc, Clock: func() time.Time { return t0 }})
+	return svc, func(key, method, path string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, path, nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w
+	}
 }

@@ -1,39 +1,18 @@
 package httpapi_test
 
 import (
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/leadscore/leadscore"
-	"github.com/leadscore/leadscore/httpapi"
-	"github.com/leadscore/leadscore/httpapi/internal/fakesvc"
 )
 
 // TestShadowRoutes: starting, listing, comparing and stopping a shadow,
 // with the scopes and statuses of each.
 func TestShadowRoutes(t *testing.T) {
-	svc := fakesvc.New(t0)
-	ctx := t.Context()
-	for range 3 {
-		if _, err := svc.UploadModel(ctx, "m.yaml", []byte("name: m\n"), "test"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := svc.ActivateModel(ctx, "m", "v1"); err != nil {
-		t.Fatal(err)
-	}
+	svc, do := modelRoutes(t, 3)
 	read, _ := svc.AddKey("reader", leadscore.ScopeRead)
 	admin, _ := svc.AddKey("ops", leadscore.ScopeAdmin)
-	h := httpapi.NewServer(httpapi.Config{Service: svc, Clock: func() time.Time { return t0 }})
-	do := func(key, method, path string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest(method, path, nil)
-		req.Header.Set("Authorization", "Bearer "+key)
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, req)
-		return w
-	}
 	tests := []struct {
 		name, key, method, path string
 		status                  int
