@@ -117,6 +117,45 @@ func (f *fixture) seedAndUploadEdit(n int) string {
 	return ""
 }
 
+// interruptJobs stores what a stop half-way through a job of kind over the
+// 30 leads of seedAndUploadEdit leaves behind: with setup's writes, a
+// running job on version that has done the first 15 leads, and one on a
+// version that no longer exists. It returns both jobs with the leads before
+// and after the first one's cursor.
+func (f *fixture) interruptJobs(kind, version string, setup func(ctx context.Context, tx leadscore.Tx) error) (resumed, gone leadscore.Job, before, after []string) {
+	f.t.Helper()
+	ctx := context.Background()
+	ws := f.store.Workspace(leadscore.DefaultWorkspace)
+	before, err := ws.LeadIDs(ctx, "", 15)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	cursor := before[len(before)-1]
+	if after, err = ws.LeadIDs(ctx, cursor, 100); err != nil {
+		f.t.Fatal(err)
+	}
+	if len(after) != 15 {
+		f.t.Fatalf("%d leads after the cursor, want 15", len(after))
+	}
+	resumed = leadscore.Job{ID: "job_resumed", Kind: kind, State: leadscore.JobRunning, Done: 15, Total: 30,
+		Detail: "b2b-saas@" + version, Cursor: cursor}
+	gone = leadscore.Job{ID: "job_gone", Kind: kind, State: leadscore.JobRunning, Done: 3, Total: 30,
+		Detail: "b2b-saas@0123456789ab", Cursor: "u1"}
+	err = ws.Write(ctx, func(tx leadscore.Tx) error {
+		if err := setup(ctx, tx); err != nil {
+			return err
+		}
+		if err := tx.PutJob(ctx, &gone); err != nil {
+			return err
+		}
+		return tx.PutJob(ctx, &resumed)
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return resumed, gone, before, after
+}
+
 func (f *fixture) activate(name, version string) *leadscore.Job {
 	f.t.Helper()
 	job, err := f.svc.ActivateModel(context.Background(), name, version)
@@ -505,49 +544,21 @@ func TestCloseReturnsWithFollowUpsInFlight(t *testing.T) {
 // version a later activation superseded is closed as failed.
 func TestInterruptedActivationResumesAfterRestart(t *testing.T) {
 	f := newFixture(t)
-	ctx := context.Background()
 	version := f.seedAndUploadEdit(30)
 	old := f.score("u0", "b2b-saas").Version
 	if err := f.svc.Close(); err != nil {
 		t.Fatal(err)
 	}
 	// What a stop half-way through activating version leaves behind.
-	ws := f.store.Workspace(leadscore.DefaultWorkspace)
-	firstHalf, err := ws.LeadIDs(ctx, "", 15)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cursor := firstHalf[len(firstHalf)-1]
-	resumed := leadscore.Job{ID: "job_resumed", Kind: jobActivate, State: leadscore.JobRunning, Done: 15, Total: 30,
-		Detail: "b2b-saas@" + version, Cursor: cursor}
-	superseded := leadscore.Job{ID: "job_superseded", Kind: jobActivate, State: leadscore.JobRunning, Done: 3, Total: 30,
-		Detail: "b2b-saas@0123456789ab", Cursor: "u1"}
-	err = ws.Write(ctx, func(tx leadscore.Tx) error {
-		if err := tx.ActivateModel(ctx, "b2b-saas", version); err != nil {
-			return err
-		}
-		if err := tx.PutJob(ctx, &superseded); err != nil {
-			return err
-		}
-		return tx.PutJob(ctx, &resumed)
+	resumed, superseded, firstHalf, rest := f.interruptJobs(jobActivate, version, func(ctx context.Context, tx leadscore.Tx) error {
+		return tx.ActivateModel(ctx, "b2b-saas", version)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-
 	f.start()
 	if j := f.waitJob(resumed.ID); j.State != leadscore.JobSucceeded || j.Done != 30 || j.Total != 30 {
 		t.Fatalf("resumed job %+v", j)
 	}
 	if j := f.waitJob(superseded.ID); j.State != leadscore.JobFailed || !strings.Contains(j.Error, "superseded") {
 		t.Fatalf("superseded job %+v", j)
-	}
-	rest, err := ws.LeadIDs(ctx, cursor, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rest) != 15 {
-		t.Fatalf("%d leads after the cursor, want 15", len(rest))
 	}
 	for _, id := range rest {
 		if v := f.score(id, "b2b-saas").Version; v != version {

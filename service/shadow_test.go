@@ -319,49 +319,21 @@ func TestShadowReportFindsThePlantedBetterChallenger(t *testing.T) {
 // as failed.
 func TestInterruptedShadowScoringResumesAfterRestart(t *testing.T) {
 	f := newFixture(t)
-	ctx := context.Background()
 	version := f.seedAndUploadEdit(30)
 	if err := f.svc.Close(); err != nil {
 		t.Fatal(err)
 	}
 	// What a stop half-way through scoring the stored leads leaves behind.
-	ws := f.store.Workspace(leadscore.DefaultWorkspace)
-	firstHalf, err := ws.LeadIDs(ctx, "", 15)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cursor := firstHalf[len(firstHalf)-1]
-	resumed := leadscore.Job{ID: "job_resumed", Kind: jobShadow, State: leadscore.JobRunning, Done: 15, Total: 30,
-		Detail: "b2b-saas@" + version, Cursor: cursor}
-	replaced := leadscore.Job{ID: "job_replaced", Kind: jobShadow, State: leadscore.JobRunning, Done: 3, Total: 30,
-		Detail: "b2b-saas@0123456789ab", Cursor: "u1"}
-	err = ws.Write(ctx, func(tx leadscore.Tx) error {
-		if err := tx.(leadscore.ShadowTx).PutShadow(ctx, &leadscore.Shadow{Model: "b2b-saas", Version: version,
-			StartedAt: f.clock.Now(), StartedBy: "test", Job: resumed.ID}); err != nil {
-			return err
-		}
-		if err := tx.PutJob(ctx, &replaced); err != nil {
-			return err
-		}
-		return tx.PutJob(ctx, &resumed)
+	resumed, replaced, firstHalf, rest := f.interruptJobs(jobShadow, version, func(ctx context.Context, tx leadscore.Tx) error {
+		return tx.(leadscore.ShadowTx).PutShadow(ctx, &leadscore.Shadow{Model: "b2b-saas", Version: version,
+			StartedAt: f.clock.Now(), StartedBy: "test", Job: "job_resumed"})
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-
 	f.start()
 	if j := f.waitJob(resumed.ID); j.State != leadscore.JobSucceeded || j.Done != 30 || j.Total != 30 {
 		t.Fatalf("resumed job %+v", j)
 	}
 	if j := f.waitJob(replaced.ID); j.State != leadscore.JobFailed || !strings.Contains(j.Error, "stopped or replaced") {
 		t.Fatalf("replaced job %+v", j)
-	}
-	rest, err := ws.LeadIDs(ctx, cursor, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rest) != 15 {
-		t.Fatalf("%d leads after the cursor, want 15", len(rest))
 	}
 	for _, id := range rest {
 		if got, err := f.shadowScore("b2b-saas", id); err != nil || got.Version != version {
