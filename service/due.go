@@ -41,67 +41,64 @@ func (s *Service) runSLADue(ctx context.Context) int {
 	if !ok {
 		return 0
 	}
-	total := 0
-	first := ""
-	for {
-		select {
-		case <-s.stop:
-			return total
-		default:
-		}
-		ids, err := r.SLADueLeads(ctx, s.now().UTC(), s.cfg.DueBatch)
-		if err != nil {
-			s.log.Warn("listing leads with a passed follow-up deadline", "err", err)
-			return total
-		}
-		// A lead that cannot be re-evaluated (deleted meanwhile) keeps its
-		// deadline; seeing the same page twice ends this run.
-		if len(ids) == 0 || ids[0] == first {
-			return total
-		}
-		first = ids[0]
-		if err := s.submit(ctx, &request{kind: reqRescore, rescore: ids, cause: leadscore.CauseTime, ref: "sla"}); err != nil {
-			if err != errShuttingDown {
-				s.log.Warn("checking follow-up deadlines", "err", err)
-			}
-			return total
-		}
-		total += len(ids)
-		if len(ids) < s.cfg.DueBatch {
-			return total
-		}
-	}
+	n, _ := s.drainDue(ctx, "leads with a passed follow-up deadline", func() ([]string, error) {
+		return r.SLADueLeads(ctx, s.now().UTC(), s.cfg.DueBatch)
+	}, func(ids []string) error {
+		return s.submit(ctx, &request{kind: reqRescore, rescore: ids, cause: leadscore.CauseTime, ref: "sla"})
+	})
+	return n
 }
 
 func (s *Service) runScoreDue(ctx context.Context) int {
 	if act := s.active(); act == nil || act.set == nil {
 		return 0
 	}
+	n, _ := s.drainDue(ctx, "due leads", func() ([]string, error) {
+		ids, err := s.ws.DueLeads(ctx, s.now().UTC(), s.cfg.DueBatch)
+		if err == nil {
+			s.cfg.Metrics.DueLeads(len(ids))
+		}
+		return ids, err
+	}, func(ids []string) error {
+		return s.submit(ctx, &request{kind: reqRescore, rescore: ids, cause: leadscore.CauseTime})
+	})
+	return n
+}
+
+// drainDue re-scores, a page of at most DueBatch per call of rescore, the
+// leads list says are due, until none are. A page that starts with the
+// lead the previous one started with holds a lead that cannot be
+// re-evaluated (deleted meanwhile) and stays due: the run ends there
+// rather than loop, and the next tick tries again. It returns how many
+// leads it re-scored and false when the service is stopping or a write
+// failed, so that the caller does no more this tick.
+func (s *Service) drainDue(ctx context.Context, what string, list func() ([]string, error), rescore func(ids []string) error) (int, bool) {
 	total := 0
+	first := ""
 	for {
 		select {
 		case <-s.stop:
-			return total
+			return total, false
 		default:
 		}
-		ids, err := s.ws.DueLeads(ctx, s.now().UTC(), s.cfg.DueBatch)
+		ids, err := list()
 		if err != nil {
-			s.log.Warn("listing due leads", "err", err)
-			return total
+			s.log.Warn("listing "+what, "err", err)
+			return total, true
 		}
-		s.cfg.Metrics.DueLeads(len(ids))
-		if len(ids) == 0 {
-			return total
+		if len(ids) == 0 || ids[0] == first {
+			return total, true
 		}
-		if err := s.submit(ctx, &request{kind: reqRescore, rescore: ids, cause: leadscore.CauseTime}); err != nil {
+		first = ids[0]
+		if err := rescore(ids); err != nil {
 			if err != errShuttingDown {
-				s.log.Warn("re-scoring due leads", "err", err)
+				s.log.Warn("re-scoring "+what, "err", err)
 			}
-			return total
+			return total, false
 		}
 		total += len(ids)
 		if len(ids) < s.cfg.DueBatch {
-			return total
+			return total, true
 		}
 	}
 }

@@ -160,35 +160,14 @@ func (s *Service) runShadowDue(ctx context.Context) int {
 	}
 	total := 0
 	for _, run := range a.shadow.runs {
-		first := ""
-		for {
-			select {
-			case <-s.stop:
-				return total
-			default:
-			}
-			ids, err := r.ShadowDueLeads(ctx, run.Model, s.now().UTC(), s.cfg.DueBatch)
-			if err != nil {
-				s.log.Warn("listing leads whose shadow score is due", "model", run.Model, "err", err)
-				break
-			}
-			// A lead that cannot be re-evaluated (deleted meanwhile) stays
-			// due; seeing the same page twice ends this run.
-			if len(ids) == 0 || ids[0] == first {
-				break
-			}
-			first = ids[0]
-			err = s.write(ctx, func(ctx context.Context, b *batch) error { return b.scoreShadowOnly(ctx, ids, run) })
-			if err != nil {
-				if err != errShuttingDown {
-					s.log.Warn("re-scoring leads whose shadow score is due", "model", run.Model, "err", err)
-				}
-				return total
-			}
-			total += len(ids)
-			if len(ids) < s.cfg.DueBatch {
-				break
-			}
+		n, ok := s.drainDue(ctx, "leads whose shadow score of "+run.Model+" is due", func() ([]string, error) {
+			return r.ShadowDueLeads(ctx, run.Model, s.now().UTC(), s.cfg.DueBatch)
+		}, func(ids []string) error {
+			return s.write(ctx, func(ctx context.Context, b *batch) error { return b.scoreShadowOnly(ctx, ids, run) })
+		})
+		total += n
+		if !ok {
+			break
 		}
 	}
 	return total
