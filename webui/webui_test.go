@@ -51,7 +51,9 @@ type fixture struct {
 	users map[leadscore.Role]*leadscore.User
 }
 
-func newFixture(t *testing.T) *fixture {
+// startService starts a service on a fresh SQLite store, on a fake clock
+// at 2026-10-20 09:00 UTC; configure may change its settings.
+func startService(t *testing.T, configure func(*service.Config)) (*fixture, leadscore.Store) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "ls.db"), sqlstore.Options{})
@@ -60,7 +62,11 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { st.Close() })
 	c := &clock{t: time.Date(2026, 10, 20, 9, 0, 0, 0, time.UTC)}
-	svc, err := service.New(service.Config{Store: st, Clock: c.Now, DueInterval: time.Hour})
+	cfg := service.Config{Store: st, Clock: c.Now, DueInterval: time.Hour}
+	if configure != nil {
+		configure(&cfg)
+	}
+	svc, err := service.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +74,14 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { svc.Close() })
-	f := &fixture{t: t, svc: svc, clock: c, users: map[leadscore.Role]*leadscore.User{}}
+	return &fixture{t: t, svc: svc, clock: c, users: map[leadscore.Role]*leadscore.User{}}, st
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	f, _ := startService(t, nil)
+	svc, c := f.svc, f.clock
 
 	src, err := os.ReadFile(filepath.Join("..", "examples", "b2b-saas.yaml"))
 	if err != nil {

@@ -24,7 +24,6 @@ import (
 
 	"github.com/leadscore/leadscore"
 	"github.com/leadscore/leadscore/service"
-	"github.com/leadscore/leadscore/sqlstore"
 )
 
 // pageBudget is what one page may ship before images: its HTML and every
@@ -451,21 +450,8 @@ func fetch(b *browser, p string) (string, int, error) {
 func heavyFixture(t *testing.T) (*fixture, map[string]string) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "ls.db"), sqlstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	c := &clock{t: time.Date(2026, 10, 20, 9, 0, 0, 0, time.UTC)}
-	svc, err := service.New(service.Config{Store: st, Clock: c.Now, DueInterval: time.Hour, DeliveryInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { svc.Close() })
-	f := &fixture{t: t, svc: svc, clock: c, users: map[leadscore.Role]*leadscore.User{}}
+	f, st := startService(t, func(c *service.Config) { c.DeliveryInterval = time.Hour })
+	svc, c := f.svc, f.clock
 	ws := st.Workspace(leadscore.DefaultWorkspace)
 	ids := map[string]string{"lead": "busy"}
 	now := c.Now()
