@@ -26,21 +26,10 @@ func predictiveFixture(t *testing.T, configure ...func(*Config)) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	c := &clock{t: start}
 	loader := predict.StoreLoader(st.Workspace(leadscore.DefaultWorkspace).(leadscore.PredictiveReader), nil)
-	cfg := Config{Store: st, Clock: c.Now, DueInterval: time.Hour, LoadPredictor: loader}
-	for _, f := range configure {
-		f(&cfg)
-	}
-	svc, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { svc.Close() })
-	return &fixture{t: t, svc: svc, clock: c, store: st}
+	f := &fixture{t: t, clock: &clock{t: start}, store: st}
+	f.start(append([]func(*Config){func(c *Config) { c.LoadPredictor = loader }}, configure...)...)
+	return f
 }
 
 // seedOutcomes writes n leads with a planted effect: a demo request before

@@ -44,21 +44,13 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	c := &clock{t: start}
-	svc, err := New(Config{Store: st, Clock: c.Now, DueInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { svc.Close() })
-	f := &fixture{t: t, svc: svc, clock: c, store: st}
+	f := &fixture{t: t, clock: &clock{t: start}, store: st}
+	f.start()
 	src, err := examples.Files.ReadFile(examples.ModelFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	up, err := svc.UploadModel(ctx, examples.ModelFile, src, "test")
+	up, err := f.svc.UploadModel(ctx, examples.ModelFile, src, "test")
 	if err != nil {
 		t.Fatalf("upload: %v %v", err, up)
 	}
@@ -80,11 +72,15 @@ func (f *fixture) restart() {
 	f.start()
 }
 
-// start starts a new service on the fixture's store, after its old one
-// was closed.
-func (f *fixture) start() {
+// start starts a service on the fixture's store (after its old one, if
+// any, was closed); configure may change its settings.
+func (f *fixture) start(configure ...func(*Config)) {
 	f.t.Helper()
-	svc, err := New(Config{Store: f.store, Clock: f.clock.Now, DueInterval: time.Hour})
+	cfg := Config{Store: f.store, Clock: f.clock.Now, DueInterval: time.Hour}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	svc, err := New(cfg)
 	if err != nil {
 		f.t.Fatal(err)
 	}
