@@ -367,6 +367,9 @@ func (b *batch) fanout(ctx context.Context, a *autoBatch) error {
 	for _, p := range a.pending {
 		for i := range p.ts {
 			t := &p.ts[i]
+			if inLedger(t.Kind) {
+				continue
+			}
 			data, err := json.Marshal(t)
 			if err != nil {
 				return err
@@ -384,6 +387,15 @@ func (b *batch) fanout(ctx context.Context, a *autoBatch) error {
 		a.outbox = appendOutbox(a.outbox, msgs, b.now)
 	}
 	return nil
+}
+
+// inLedger reports whether a transition only restates a ledger entry: a
+// score or band change is there with its cause, old and new values and
+// model version, so the lead's history does not keep a second row of it.
+// Webhooks still receive it. Score changes are most of the rows a busy
+// service writes, one per model per event.
+func inLedger(k automation.Kind) bool {
+	return k == automation.KindScoreChanged || k == automation.KindBandChanged
 }
 
 func appendOutbox(out []*leadscore.Delivery, msgs []automation.OutboxMessage, now time.Time) []*leadscore.Delivery {

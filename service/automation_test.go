@@ -177,9 +177,7 @@ func (f *autoFixture) timeline(lead string) []string {
 	}
 	var out []string
 	for _, e := range h {
-		if e.Kind != string(automation.KindScoreChanged) && e.Kind != string(automation.KindBandChanged) {
-			out = append(out, e.Kind)
-		}
+		out = append(out, e.Kind)
 	}
 	return out
 }
@@ -352,6 +350,43 @@ func testAutomationFlow(t *testing.T, open func() leadscore.Store) {
 		if d.State != leadscore.DeliveryDelivered || d.Attempts != 1 {
 			t.Errorf("delivery %s: %s after %d attempts", d.ID, d.State, d.Attempts)
 		}
+	}
+}
+
+// TestScoreChangesLiveInTheLedger: a score or band change is written once,
+// to the ledger, not again to the lead's history; a webhook that asks for
+// them still gets each one.
+func TestScoreChangesLiveInTheLedger(t *testing.T) {
+	f := newAutoFixture(t, sqliteOpener(t))
+	ctx := context.Background()
+	scores := newReceiver(t, f.clock.Now)
+	hook, err := f.svc.CreateWebhook(ctx, leadscore.Webhook{URL: scores.srv.URL + "/hooks",
+		Types: []string{"lead.score_changed", "lead.band_changed"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if scores.secret, err = automation.ParseSecret(hook.Secret); err != nil {
+		t.Fatal(err)
+	}
+	f.demo("u1", 1)
+	f.demo("u1", 1)
+	if got := f.timeline("u1"); !slices.Equal(got, []string{"lead.qualified", "lead.assigned"}) {
+		t.Errorf("timeline of a lead that scored twice and qualified: %v; want only the qualification", got)
+	}
+	ledger, err := f.svc.LeadHistory(ctx, "u1", "", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ledger) != 2 || ledger[0].OldScore != nil || *ledger[1].OldScore != ledger[0].NewScore {
+		t.Fatalf("ledger: %+v; want the first score and one change from it", ledger)
+	}
+	f.settleDeliveries()
+	want := []string{"lead.band_changed", "lead.score_changed", "lead.score_changed"}
+	if ledger[1].OldBand != ledger[1].NewBand {
+		want = append([]string{"lead.band_changed"}, want...)
+	}
+	if got := scores.types("u1"); !slices.Equal(got, want) {
+		t.Errorf("webhooks: %v; want %v, one per ledger change", got, want)
 	}
 }
 
