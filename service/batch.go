@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/leadscore/leadscore"
@@ -659,6 +660,7 @@ func (b *batch) scoreTouched(ctx context.Context) error {
 	accountOf := make(map[string]string, len(ids))
 	var records []*leadscore.ScoreRecord
 	var ledger []*leadscore.LedgerEntry
+	toEvaluate := make([]*cached, 0, len(ids))
 	for _, id := range ids {
 		entry := entries[id]
 		if entry == nil {
@@ -675,17 +677,19 @@ func (b *batch) scoreTouched(ctx context.Context) error {
 				b.activeChanged[entry.account] = len(all)
 			}
 		}
+		toEvaluate = append(toEvaluate, entry)
+	}
+	evaluated := evaluateAll(toEvaluate, b.now)
+	for i, entry := range toEvaluate {
+		id := entry.lead
 		t := b.touched[id]
-		// A read waiting for a core runs between two leads (see
-		// sqlstore's encodeEvaluations).
-		runtime.Gosched()
-		evs := b.splitShadow(entry.st.Evaluate(b.now))
+		evs := b.splitShadow(evaluated[i].evs)
 		observed[id], accountOf[id] = b.observations(evs), entry.account
 		for _, ev := range evs {
 			rec := recordOf(ev, b.now)
 			now := summaryOf(rec)
 			p, known := entry.scores[ev.Model]
-			digest := ev.Digest()
+			digest := evaluated[i].digests[ev]
 			if known && p == now && entry.stillStored(ev.Model, digest, rec.NextChangeAt, b.now) {
 				continue
 			}
@@ -729,6 +733,41 @@ func (b *batch) scoreTouched(ctx context.Context) error {
 	}
 	b.s.cfg.Metrics.LeadsScored(len(ids), time.Since(start))
 	return nil
+}
+
+// evaluation is one lead's evaluations with their digests.
+type evaluation struct {
+	evs     []*leadscore.Evaluation
+	digests map[*leadscore.Evaluation]uint64
+}
+
+// evaluateAll evaluates the leads at one instant on every core: each state
+// is its own, and the compiled models are shared read-only. The writes
+// that follow are one connection's, so this is the part of a batch that
+// can use the other cores.
+func evaluateAll(entries []*cached, at time.Time) []evaluation {
+	out := make([]evaluation, len(entries))
+	workers := min(runtime.GOMAXPROCS(0), (len(entries)+15)/16)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(entries); i += workers {
+				evs := entries[i].st.Evaluate(at)
+				digests := make(map[*leadscore.Evaluation]uint64, len(evs))
+				for _, ev := range evs {
+					digests[ev] = ev.Digest()
+				}
+				out[i] = evaluation{evs: evs, digests: digests}
+				// A read waiting for a core runs between two leads (see
+				// sqlstore's encodeEvaluations).
+				runtime.Gosched()
+			}
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 // loadStates reads the automation states of ids first (a recycled
