@@ -387,6 +387,7 @@ func Parse(b []byte, name string) (*Model, error) {
 				}
 			}
 		}
+		m.GBDT.depth = m.GBDT.treeDepth()
 	}
 	m.checker = quality.NewChecker()
 	if m.Rules != nil {

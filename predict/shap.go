@@ -43,15 +43,21 @@ func (m *GBDT) SHAP(row []float64, phi []float64) {
 	}
 }
 
+// maxDepth is the depth of the deepest tree: known from training or from
+// Parse, which sets it once, else counted. It never writes the model, which
+// scorers on many goroutines share.
 func (m *GBDT) maxDepth() int {
 	if m.depth > 0 {
 		return m.depth
 	}
+	return m.treeDepth()
+}
+
+func (m *GBDT) treeDepth() int {
 	d := 0
 	for t := range m.Trees {
 		d = max(d, m.Trees[t].depthOf(0))
 	}
-	m.depth = d
 	return d
 }
 
