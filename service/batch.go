@@ -3,14 +3,13 @@ package service
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/leadscore/leadscore"
 	"github.com/leadscore/leadscore/automation"
 	"github.com/leadscore/leadscore/ingest"
+	"github.com/leadscore/leadscore/internal/pipeline"
 	"github.com/leadscore/leadscore/scoring"
 )
 
@@ -747,26 +746,14 @@ type evaluation struct {
 // can use the other cores.
 func evaluateAll(entries []*cached, at time.Time) []evaluation {
 	out := make([]evaluation, len(entries))
-	workers := min(runtime.GOMAXPROCS(0), (len(entries)+15)/16)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(entries); i += workers {
-				evs := entries[i].st.Evaluate(at)
-				digests := make(map[*leadscore.Evaluation]uint64, len(evs))
-				for _, ev := range evs {
-					digests[ev] = ev.Digest()
-				}
-				out[i] = evaluation{evs: evs, digests: digests}
-				// A read waiting for a core runs between two leads (see
-				// sqlstore's encodeEvaluations).
-				runtime.Gosched()
-			}
-		}()
-	}
-	wg.Wait()
+	pipeline.Each(len(entries), 16, func(_, i int) {
+		evs := entries[i].st.Evaluate(at)
+		digests := make(map[*leadscore.Evaluation]uint64, len(evs))
+		for _, ev := range evs {
+			digests[ev] = ev.Digest()
+		}
+		out[i] = evaluation{evs: evs, digests: digests}
+	})
 	return out
 }
 

@@ -10,10 +10,10 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/leadscore/leadscore"
+	"github.com/leadscore/leadscore/internal/pipeline"
 )
 
 // Bulk operations handle many rows in a few statements. On PostgreSQL
@@ -766,24 +766,11 @@ func digestOf(s *leadscore.ScoreRecord) any {
 func encodeEvaluations(scores []*leadscore.ScoreRecord) ([][]byte, error) {
 	out := make([][]byte, len(scores))
 	errs := make([]error, len(scores))
-	workers := min(runtime.GOMAXPROCS(0), (len(scores)+63)/64)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var codec evaluationCodec
-			for i := w; i < len(scores); i += workers {
-				out[i], errs[i] = codec.encode(scores[i].Evaluation)
-				// Let a waiting request (a read of one lead) have the core
-				// between two evaluations rather than after the batch: on
-				// a small machine these workers otherwise hold every core
-				// until the scheduler preempts them, 10 ms later.
-				runtime.Gosched()
-			}
-		}()
-	}
-	wg.Wait()
+	// A codec per worker: its compressor's buffers are reused.
+	codecs := make([]evaluationCodec, runtime.GOMAXPROCS(0))
+	pipeline.Each(len(scores), 64, func(w, i int) {
+		out[i], errs[i] = codecs[w].encode(scores[i].Evaluation)
+	})
 	for i, err := range errs {
 		if err != nil {
 			return nil, rowError(fmt.Sprintf("scores[%d]", i), err)

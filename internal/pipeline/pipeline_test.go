@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -65,5 +66,18 @@ func TestOrderedStopsAtTheFirstError(t *testing.T) {
 		func(_ int, in int) int { return in }, func(int) error { return nil })
 	if !errors.Is(err, bad) {
 		t.Errorf("produce's error: %v", err)
+	}
+}
+
+// TestEach: every index is visited exactly once, whatever the split.
+func TestEach(t *testing.T) {
+	for _, tc := range []struct{ n, perWorker int }{{0, 16}, {1, 16}, {17, 16}, {1000, 1}, {1000, 64}} {
+		seen := make([]int32, tc.n)
+		Each(tc.n, tc.perWorker, func(_, i int) { atomic.AddInt32(&seen[i], 1) })
+		for i, c := range seen {
+			if c != 1 {
+				t.Fatalf("n=%d per worker %d: index %d visited %d times", tc.n, tc.perWorker, i, c)
+			}
+		}
 	}
 }
