@@ -1,6 +1,7 @@
-// Package pipeline runs a stage of a streaming reader on all cores while
-// keeping its output in input order, for the offline pipeline and
-// analytics, which both read lead and event files.
+// Package pipeline runs work on all cores: Ordered runs a stage of a
+// streaming reader while keeping its output in input order, for the
+// offline pipeline and analytics, which both read lead and event files;
+// Each runs an indexed loop, for batches the service scores and encodes.
 package pipeline
 
 import (
