@@ -44,7 +44,8 @@ type Options struct {
 	BusyTimeout time.Duration
 	// Now stamps created_at and updated_at columns (default time.Now).
 	Now func() time.Time
-	// Logger receives migration progress (default: discarded).
+	// Logger receives migration progress and failed background WAL
+	// checkpoints (default: discarded).
 	Logger *slog.Logger
 }
 
@@ -63,6 +64,9 @@ type Store struct {
 	unprepared atomic.Int64
 	// statements counts the statements run.
 	statements atomic.Int64
+	// checkpoint copies SQLite's WAL into the database file beside the
+	// writer; nil for PostgreSQL.
+	checkpoint *checkpointer
 }
 
 var _ leadscore.Store = (*Store)(nil)
@@ -125,9 +129,13 @@ func openSQLite(ctx context.Context, path string, opts Options) (*Store, error) 
 	// SQLite's default page cache is 2 MB per connection, far below the
 	// working set of a busy database, and every miss is a read system
 	// call; a larger cache and a memory map keep hot pages in memory.
+	// temp_store=MEMORY keeps the writer's statement journals and sorts
+	// out of temporary files. The writer leaves most checkpoints to the
+	// checkpointer (see walCheckpointPages).
 	cache := "&_pragma=cache_size(-65536)&_pragma=mmap_size(1073741824)"
 	writeDSN := path + "?" + busy + cache +
-		"&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
+		"&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_txlock=immediate" +
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", walCheckpointPages)
 	wdb, err := sql.Open("sqlite", writeDSN)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
@@ -161,7 +169,14 @@ func openSQLite(ctx context.Context, path string, opts Options) (*Store, error) 
 	rdb.SetMaxIdleConns(opts.ReadConns)
 	rdb.SetConnMaxLifetime(0)
 	rdb.SetConnMaxIdleTime(0)
-	s := &Store{d: d, write: newPool(wdb, d), read: newPool(rdb, d), now: opts.Now}
+	cdb, err := sql.Open("sqlite", path+"?"+busy)
+	if err != nil {
+		wdb.Close()
+		rdb.Close()
+		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
+	}
+	s := &Store{d: d, write: newPool(wdb, d), read: newPool(rdb, d), now: opts.Now,
+		checkpoint: startCheckpointer(cdb, opts.Logger)}
 	if err := s.write.prepareAll(ctx, staticQueries(d)); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlstore: %w", err)
@@ -254,6 +269,11 @@ func (s *Store) Dialect() string { return s.d.name }
 // Close closes the pools. Transactions still running fail.
 func (s *Store) Close() error {
 	var errs []error
+	// The checkpointer stops first, so that the writer, closing last, is
+	// the connection that checkpoints the whole WAL and removes it.
+	if s.checkpoint != nil {
+		errs = append(errs, s.checkpoint.close())
+	}
 	if s.read != s.write {
 		errs = append(errs, s.read.close())
 	}
@@ -330,6 +350,9 @@ func (w *workspace) Write(ctx context.Context, fn func(tx leadscore.Tx) error) (
 		return cancelled(ctx, fmt.Errorf("sqlstore: commit: %w", err))
 	}
 	committed = true
+	if w.s.checkpoint != nil {
+		w.s.checkpoint.committed()
+	}
 	w.s.known.Store(w.ws, true)
 	return nil
 }
