@@ -266,7 +266,9 @@ func (s *Service) ListLeads(ctx context.Context, f leadscore.LeadFilter) ([]lead
 }
 
 // GetAccount returns an account with its people, its account score per
-// model and its active people.
+// model and its active people. Each person carries their best score
+// without its explanation: an account may have thousands of people, and
+// the lead itself has the explanation.
 func (s *Service) GetAccount(ctx context.Context, id string) (*leadscore.AccountView, error) {
 	a, err := s.ws.Account(ctx, id)
 	if err != nil {
@@ -276,15 +278,17 @@ func (s *Service) GetAccount(ctx context.Context, id string) (*leadscore.Account
 	if err != nil {
 		return nil, err
 	}
+	scoresOf, err := s.scoreSummaries(ctx, people)
+	if err != nil {
+		return nil, err
+	}
 	v := &leadscore.AccountView{Account: *a, AccountScores: map[string]float64{}, People: []leadscore.LeadRow{}}
 	byModel := map[string][]float64{}
 	for _, p := range people {
-		scores, err := s.ws.Scores(ctx, p.ID)
-		if err != nil {
-			return nil, err
-		}
+		scores := scoresOf[p.ID]
 		row := leadscore.LeadRow{Lead: p}
 		for i := range scores {
+			scores[i].Evaluation = nil
 			byModel[scores[i].Model] = append(byModel[scores[i].Model], scores[i].Score)
 			if row.Score == nil || scores[i].Score > row.Score.Score {
 				row.Score = &scores[i]
@@ -309,6 +313,27 @@ func (s *Service) GetAccount(ctx context.Context, id string) (*leadscore.Account
 		v.ActivePeople = len(active)
 	}
 	return v, nil
+}
+
+// scoreSummaries reads the scores of people, in a few statements when the
+// store reads in bulk, and without decoding their explanations.
+func (s *Service) scoreSummaries(ctx context.Context, people []leadscore.Lead) (map[string][]leadscore.ScoreRecord, error) {
+	ids := make([]string, len(people))
+	for i := range people {
+		ids[i] = people[i].ID
+	}
+	if bulk, ok := s.ws.(leadscore.BulkReader); ok {
+		return bulk.ScoreSummariesOf(ctx, ids)
+	}
+	out := make(map[string][]leadscore.ScoreRecord, len(ids))
+	for _, id := range ids {
+		scores, err := s.ws.Scores(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out[id] = scores
+	}
+	return out, nil
 }
 
 func (s *Service) AccountLists(ctx context.Context) ([]leadscore.AccountList, error) {

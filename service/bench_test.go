@@ -15,9 +15,6 @@ import (
 	"github.com/leadscore/leadscore/sqlstore"
 )
 
-// BenchmarkIngest sends batches of 100 track events for random leads from
-// 8 goroutines, as SDK clients do; events/s is the sustained rate with
-// scoring. LEADSCORE_BENCH_DB selects PostgreSQL.
 // benchService starts a service on the store at dsn with the example
 // b2b-saas model active; it stops when the benchmark ends.
 func benchService(b *testing.B, dsn string) *Service {
@@ -51,6 +48,9 @@ func benchService(b *testing.B, dsn string) *Service {
 	return svc
 }
 
+// BenchmarkIngest sends batches of 100 track events for random leads from
+// 8 goroutines, as SDK clients do; events/s is the sustained rate with
+// scoring. LEADSCORE_BENCH_DB selects PostgreSQL.
 func BenchmarkIngest(b *testing.B) {
 	ctx := context.Background()
 	dsn := os.Getenv("LEADSCORE_BENCH_DB")
@@ -87,4 +87,27 @@ func BenchmarkIngest(b *testing.B) {
 	}
 	wg.Wait()
 	b.ReportMetric(float64(per*8*100)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkGetAccount reads an account of 2,000 scored people with its
+// account score, as the account page and GET /api/v1/accounts/{id} do.
+func BenchmarkGetAccount(b *testing.B) {
+	ctx := context.Background()
+	svc := benchService(b, filepath.Join(b.TempDir(), "ls.db"))
+	const people = 2000
+	msgs := make([]leadscore.Message, people)
+	for i := range msgs {
+		msgs[i] = leadscore.Message{Kind: leadscore.MsgIdentify, MessageID: fmt.Sprint("id-", i), Source: "bench",
+			UserID: fmt.Sprint("p", i), Traits: map[string]any{"email": fmt.Sprintf("p%d@bigco.example", i), "title": "Engineer"},
+			Timestamp: time.Now(), ReceivedAt: time.Now()}
+	}
+	if _, err := svc.Ingest(ctx, msgs); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		v, err := svc.GetAccount(ctx, "bigco.example")
+		if err != nil || len(v.People) != people {
+			b.Fatalf("account: %d people, %v", len(v.People), err)
+		}
+	}
 }

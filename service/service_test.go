@@ -428,6 +428,23 @@ func TestGroupAndAccountFactsRescoreTheAccountsPeople(t *testing.T) {
 	if err != nil || len(v.People) != 2 || v.Account.Name != "Acme" {
 		t.Fatalf("account view %+v %v", v, err)
 	}
+	// Each person carries their best score, without its explanation.
+	for _, p := range v.People {
+		scores, err := f.svc.GetLead(context.Background(), p.Lead.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		best := 0.0
+		for _, sc := range scores.Scores {
+			best = max(best, sc.Score)
+		}
+		if p.Score == nil || p.Score.Score != best || p.Score.Evaluation != nil {
+			t.Errorf("%s: account view score %+v, want the best score %v without an explanation", p.Lead.ID, p.Score, best)
+		}
+	}
+	if len(v.AccountScores) == 0 {
+		t.Errorf("no account scores: %+v", v)
+	}
 }
 
 func TestInvalidMessagesAreRejectedAloneAndConcurrentIngestCommitsAll(t *testing.T) {
