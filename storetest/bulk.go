@@ -30,6 +30,7 @@ func bulkTests() []struct {
 		{"BulkEquivalence", testBulkEquivalence},
 		{"BulkEventDedup", testBulkEventDedup},
 		{"BulkDefaults", testBulkDefaults},
+		{"BulkScoreRewrite", testBulkScoreRewrite},
 		{"BulkReaders", testBulkReaders},
 		{"BulkLarge", testBulkLarge},
 		{"BulkEmpty", testBulkEmpty},
@@ -429,6 +430,60 @@ func testBulkDefaults(t *testing.T, s leadscore.Store) {
 	same(t, "microseconds kept", e.At, at(0))
 	same(t, "the score's update time", must[[]leadscore.ScoreRecord](t, "Scores")(ws.Scores(ctx, "fresh"))[0].UpdatedAt, score.UpdatedAt)
 	same(t, "the ledger entry", must[[]leadscore.LedgerEntry](t, "Ledger")(ws.Ledger(ctx, "fresh", "", 0, 0)), []leadscore.LedgerEntry{*entry})
+}
+
+// testBulkScoreRewrite rewrites stored scores: one keeps its score, band
+// and next change and tells a new story, one changes its score, one its
+// next change, one its band, and one is new. Every field reads back as
+// last written, and the ranking and the due listing follow the new values.
+func testBulkScoreRewrite(t *testing.T, s leadscore.Store) {
+	ctx := t.Context()
+	ws := s.Workspace(leadscore.DefaultWorkspace)
+	upsertLeads(t, ws, leadscore.Lead{ID: "same"}, leadscore.Lead{ID: "score"}, leadscore.Lead{ID: "next"},
+		leadscore.Lead{ID: "band"}, leadscore.Lead{ID: "new"})
+	eval := func(score float64, rule string) *leadscore.Evaluation {
+		return &leadscore.Evaluation{Model: "m", Score: score, Raw: score, Display: int64(score),
+			Contributions: []leadscore.Contribution{{Rule: rule, Points: score}}}
+	}
+	first := []leadscore.ScoreRecord{
+		{LeadID: "same", Model: "m", Version: "v1", Score: 50, Display: 50, Band: "warm", Evaluation: eval(50, "a"), NextChangeAt: at(day), UpdatedAt: at(0)},
+		{LeadID: "score", Model: "m", Version: "v1", Score: 40, Display: 40, Band: "warm", Evaluation: eval(40, "a"), NextChangeAt: at(day), UpdatedAt: at(0)},
+		{LeadID: "next", Model: "m", Version: "v1", Score: 30, Display: 30, Band: "warm", Evaluation: eval(30, "a"), NextChangeAt: at(day), UpdatedAt: at(0)},
+		{LeadID: "band", Model: "m", Version: "v1", Score: 20, Display: 20, Band: "warm", Evaluation: eval(20, "a"), UpdatedAt: at(0)},
+	}
+	bulkWrite(t, ws, func(ctx context.Context, tx leadscore.BulkTx) error { return tx.PutScores(ctx, ptrs(first)) })
+	second := []leadscore.ScoreRecord{
+		{LeadID: "same", Model: "m", Version: "v2", Score: 50, Display: 2050, Band: "warm", Grade: "A", Qualified: true,
+			Evaluation: eval(50, "b"), NextChangeAt: at(day), UpdatedAt: at(hour)},
+		{LeadID: "score", Model: "m", Version: "v2", Score: 60, Display: 60, Band: "warm", Evaluation: eval(60, "b"), NextChangeAt: at(day), UpdatedAt: at(hour)},
+		{LeadID: "next", Model: "m", Version: "v2", Score: 30, Display: 30, Band: "warm", Evaluation: eval(30, "b"), NextChangeAt: at(2 * day), UpdatedAt: at(hour)},
+		{LeadID: "band", Model: "m", Version: "v2", Score: 20, Display: 20, Band: "cold", Evaluation: eval(20, "b"), NextChangeAt: at(hour), UpdatedAt: at(hour)},
+		{LeadID: "new", Model: "m", Version: "v2", Score: 10, Display: 10, Band: "cold", Evaluation: eval(10, "b"), UpdatedAt: at(hour)},
+	}
+	bulkWrite(t, ws, func(ctx context.Context, tx leadscore.BulkTx) error { return tx.PutScores(ctx, ptrs(second)) })
+	for _, want := range second {
+		got := must[[]leadscore.ScoreRecord](t, "Scores")(ws.Scores(ctx, want.LeadID))
+		if len(got) != 1 {
+			t.Fatalf("%s: %d scores, want 1", want.LeadID, len(got))
+		}
+		got[0].Digest, want.Digest = 0, 0
+		sameJSON(t, want.LeadID+"'s score", got[0], want)
+	}
+	rows, _, err := ws.ListLeads(ctx, leadscore.LeadFilter{Model: "m", Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, r := range rows {
+		order = append(order, r.Lead.ID)
+	}
+	same(t, "the ranking", order, []string{"score", "same", "next", "band", "new"})
+	cold, _, err := ws.ListLeads(ctx, leadscore.LeadFilter{Model: "m", Band: "cold", Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "the cold band", len(cold), 2)
+	same(t, "due within a day", must[[]string](t, "DueLeads")(ws.DueLeads(ctx, at(day), 10)), []string{"band", "same", "score"})
 }
 
 func testBulkReaders(t *testing.T, s leadscore.Store) {
