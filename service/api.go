@@ -315,8 +315,9 @@ func (s *Service) GetAccount(ctx context.Context, id string) (*leadscore.Account
 	return v, nil
 }
 
-// scoreSummaries reads the scores of people, in a few statements when the
-// store reads in bulk, and without decoding their explanations.
+// scoreSummaries reads the scores of people. A store that reads in bulk
+// does it in a few statements, without decoding the explanations; any
+// other is asked lead by lead.
 func (s *Service) scoreSummaries(ctx context.Context, people []leadscore.Lead) (map[string][]leadscore.ScoreRecord, error) {
 	ids := make([]string, len(people))
 	for i := range people {
