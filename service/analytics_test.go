@@ -24,14 +24,7 @@ func reportFixture(t *testing.T, open func() leadscore.Store) *fixture {
 	ctx := context.Background()
 	st := open()
 	c := &clock{t: start}
-	svc, err := New(Config{Store: st, Clock: c.Now, DueInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { svc.Close() })
+	svc := startTestService(t, Config{Store: st, Clock: c.Now, DueInterval: time.Hour})
 	f := &fixture{t: t, svc: svc, clock: c, store: st}
 	up, err := svc.UploadModel(ctx, "simple.yaml", []byte(simpleModel), "test")
 	if err != nil {

@@ -150,14 +150,7 @@ func newAutoFixture(t *testing.T, open func() leadscore.Store) *autoFixture {
 }
 
 func (f *autoFixture) startService(st leadscore.Store) {
-	svc, err := New(Config{Store: st, Clock: f.clock.Now, DueInterval: time.Hour, DeliveryInterval: 5 * time.Millisecond})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	if err := svc.Start(context.Background()); err != nil {
-		f.t.Fatal(err)
-	}
-	f.t.Cleanup(func() { svc.Close() })
+	svc := startTestService(f.t, Config{Store: st, Clock: f.clock.Now, DueInterval: time.Hour, DeliveryInterval: 5 * time.Millisecond})
 	f.svc = svc
 }
 
@@ -568,14 +561,7 @@ categories:
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			c := &clock{t: start}
-			svc, err := New(Config{Store: sqliteOpener(t)(), Clock: c.Now, DueInterval: time.Hour, Qualify: tc.policy})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := svc.Start(ctx); err != nil {
-				t.Fatal(err)
-			}
-			defer svc.Close()
+			svc := startTestService(t, Config{Store: sqliteOpener(t)(), Clock: c.Now, DueInterval: time.Hour, Qualify: tc.policy})
 			f := &autoFixture{fixture: &fixture{t: t, svc: svc, clock: c}}
 			up, err := svc.UploadModel(ctx, "swing.yaml", []byte(model), "test")
 			if err != nil {

@@ -25,14 +25,7 @@ func benchService(b *testing.B, dsn string) *Service {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	svc, err := New(Config{Store: st, Clock: time.Now, DueInterval: time.Hour})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := svc.Start(ctx); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { svc.Close() })
+	svc := startTestService(b, Config{Store: st, Clock: time.Now, DueInterval: time.Hour})
 	src, _ := examples.Files.ReadFile(examples.ModelFile)
 	up, err := svc.UploadModel(ctx, "m.yaml", src, "bench")
 	if err != nil {

@@ -36,6 +36,20 @@ type fixture struct {
 
 // newFixture starts a service on a fresh SQLite store with the example
 // models uploaded and b2b-saas active.
+// startTestService starts a service on cfg that stops when the test ends.
+func startTestService(t testing.TB, cfg Config) *Service {
+	t.Helper()
+	svc, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close() })
+	return svc
+}
+
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
@@ -80,14 +94,7 @@ func (f *fixture) start(configure ...func(*Config)) {
 	for _, c := range configure {
 		c(&cfg)
 	}
-	svc, err := New(cfg)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	if err := svc.Start(context.Background()); err != nil {
-		f.t.Fatal(err)
-	}
-	f.t.Cleanup(func() { svc.Close() })
+	svc := startTestService(f.t, cfg)
 	f.svc = svc
 }
 
@@ -619,14 +626,7 @@ func TestPredictiveModelScoresOnIngest(t *testing.T) {
 		return countingPredictor{version: artefactVersion}, nil
 	}
 	c := &clock{t: start}
-	svc, err := New(Config{Store: st, Clock: c.Now, DueInterval: time.Hour, LoadPredictor: load})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { svc.Close() })
+	svc := startTestService(t, Config{Store: st, Clock: c.Now, DueInterval: time.Hour, LoadPredictor: load})
 	f := &fixture{t: t, svc: svc, clock: c, store: st}
 
 	src := []byte("name: learned\nkind: predictive\nartifact: /models/learned.json\nbands: {hot: 50, warm: 20}\n")

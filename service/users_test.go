@@ -20,14 +20,7 @@ func newUserService(t *testing.T) (*Service, *clock) {
 	}
 	t.Cleanup(func() { st.Close() })
 	c := &clock{t: time.Date(2026, 10, 1, 8, 0, 0, 0, time.UTC)}
-	svc, err := New(Config{Store: st, Clock: c.Now, DueInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { svc.Close() })
+	svc := startTestService(t, Config{Store: st, Clock: c.Now, DueInterval: time.Hour})
 	return svc, c
 }
 
