@@ -83,19 +83,7 @@ func newFixture(t *testing.T) *fixture {
 	f, _ := startService(t, nil)
 	svc, c := f.svc, f.clock
 
-	src, err := os.ReadFile(filepath.Join("..", "examples", "b2b-saas.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := svc.UploadModel(ctx, "b2b-saas.yaml", src, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	job, err := svc.ActivateModel(ctx, "b2b-saas", res.Versions[0].Version)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.waitJob(job.ID)
+	f.activateExample("b2b-saas.yaml", "b2b-saas")
 
 	emp := int64(2500)
 	if err := svc.UpsertAccounts(ctx, []leadscore.Account{{ID: "acme", Domain: "acme.com", Name: "Acme Corp", Employees: &emp, Industry: "Software"}}); err != nil {
@@ -126,6 +114,32 @@ func newFixture(t *testing.T) *fixture {
 	f.srv = httptest.NewServer(ui)
 	t.Cleanup(f.srv.Close)
 	return f
+}
+
+// activateExample uploads a model file of the examples folder, activates
+// model's version from it and waits until every lead is scored.
+func (f *fixture) activateExample(file, model string) {
+	f.t.Helper()
+	ctx := context.Background()
+	src, err := os.ReadFile(filepath.Join("..", "examples", file))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	res, err := f.svc.UploadModel(ctx, file, src, "test")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for _, v := range res.Versions {
+		if v.Name == model {
+			job, err := f.svc.ActivateModel(ctx, model, v.Version)
+			if err != nil {
+				f.t.Fatal(err)
+			}
+			f.waitJob(job.ID)
+			return
+		}
+	}
+	f.t.Fatalf("%s has no model %q", file, model)
 }
 
 func (f *fixture) waitJob(id string) {

@@ -480,19 +480,7 @@ func heavyFixture(t *testing.T) (*fixture, map[string]string) {
 	}
 	f.waitJob(job.ID)
 	ids["job"], ids["old"] = job.ID, versions[len(versions)-1]
-	bank, err := os.ReadFile(filepath.Join("..", "examples", "bank-marketing.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := svc.UploadModel(ctx, "bank-marketing.yaml", bank, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bj, err := svc.ActivateModel(ctx, "bank-marketing", res.Versions[0].Version)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.waitJob(bj.ID)
+	f.activateExample("bank-marketing.yaml", "bank-marketing")
 
 	// A big account: hundreds of people, some engaged, some with outcomes.
 	emp := int64(12000)
