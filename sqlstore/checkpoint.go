@@ -75,9 +75,7 @@ func (c *checkpointer) run() {
 		var w walCheckpoint
 		err := c.db.QueryRowContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)").Scan(&w.busy, &w.frames, &w.copied)
 		if err != nil {
-			if c.log != nil {
-				c.log.Warn("WAL checkpoint failed", "err", err)
-			}
+			c.log.Warn("WAL checkpoint failed", "err", err)
 			continue
 		}
 		c.last.Store(&w)
