@@ -264,9 +264,15 @@ func emailID(ev *leadscore.Event) string {
 // lastActivity is the time of the latest non-bot event matching patterns
 // (any event when there are none).
 func (e *evaluation) lastActivity(patterns []string) time.Time {
-	for i := len(e.seen) - 1; i >= 0; i-- {
-		en := e.seen[i]
-		if en.bot[e.mi] != human {
+	return lastActivityOf(e.seen, e.mi, patterns)
+}
+
+// lastActivityOf is the time of the latest of entries that model mi counts
+// as human and that matches patterns (any event when there are none).
+func lastActivityOf(entries []*entry, mi int, patterns []string) time.Time {
+	for i := len(entries) - 1; i >= 0; i-- {
+		en := entries[i]
+		if en.bot[mi] != human {
 			continue
 		}
 		if len(patterns) == 0 || matchAny(patterns, en.ev.Type) {
@@ -288,18 +294,31 @@ func matchAny(patterns []string, t string) bool {
 // setActivePeople counts the distinct people of the account, the lead
 // included, with activity inside the stakeholder window.
 func (e *evaluation) setActivePeople() {
-	w := e.m.stakeWindow
-	from := e.asOf.Add(-w)
+	n, latest := activePeople(e.m.stakeWindow, e.asOf, e.lastActivity(nil), e.st.in.Peers)
+	e.st.facts.account["active_people"] = n
+	e.st.activeRead[e.mi] = n
+	if e.m.usesActivePeople {
+		for _, t := range latest {
+			e.candidate(t.Add(e.m.stakeWindow))
+		}
+	}
+}
+
+// activePeople counts the lead (last active at self) and its peers if
+// active in the window of length w ending at asOf, and returns each active
+// person's latest activity in it.
+func activePeople(w time.Duration, asOf, self time.Time, peers []leadscore.Peer) (int, []time.Time) {
+	from := asOf.Add(-w)
 	n := 0
 	var latest []time.Time
-	if t := e.lastActivity(nil); !t.IsZero() && t.After(from) {
+	if !self.IsZero() && self.After(from) {
 		n++
-		latest = append(latest, t)
+		latest = append(latest, self)
 	}
-	for _, peer := range e.st.in.Peers {
+	for _, peer := range peers {
 		var best time.Time
 		for _, t := range peer.Activity {
-			if t.After(from) && !t.After(e.asOf) && t.After(best) {
+			if t.After(from) && !t.After(asOf) && t.After(best) {
 				best = t
 			}
 		}
@@ -308,12 +327,7 @@ func (e *evaluation) setActivePeople() {
 			latest = append(latest, best)
 		}
 	}
-	e.st.facts.account["active_people"] = n
-	if e.m.usesActivePeople {
-		for _, t := range latest {
-			e.candidate(t.Add(w))
-		}
-	}
+	return n, latest
 }
 
 // scoreRules evaluates every rule below c, recording contributions in model

@@ -60,6 +60,12 @@ type Model struct {
 	// through a condition, which nextChangeAt must account for.
 	usesNow          bool
 	usesActivePeople bool
+	// activityConds are the lead-level conditions that read
+	// account.active_people; activityPerEvent says an event condition reads
+	// it too. Together they say whether a change of the count can change a
+	// score (State.ActivityDecides).
+	activityConds    []*vm.Program
+	activityPerEvent bool
 	// partScale holds the scale of each part of a combined model, filled in
 	// when its set is compiled.
 	partScale map[string]leadscore.Scale
@@ -201,7 +207,14 @@ func Compile(spec *leadscore.ModelSpec, opts Options) (*Model, error) {
 		}
 		uses := conditionUses(p)
 		m.usesNow = m.usesNow || uses.now
-		m.usesActivePeople = m.usesActivePeople || uses.activePeople
+		if uses.activePeople {
+			m.usesActivePeople = true
+			if kind == LeadEnv {
+				m.activityConds = append(m.activityConds, p)
+			} else {
+				m.activityPerEvent = true
+			}
+		}
 		return p
 	}
 	for i, r := range s.Requirements {

@@ -33,6 +33,9 @@ type State struct {
 	whereEnv  map[string]any
 	eventVars map[string]any
 	envFor    *entry
+	// activeRead[mi] is the account.active_people model mi read in the
+	// last evaluation, -1 before the first.
+	activeRead []int
 }
 
 type entry struct {
@@ -79,8 +82,10 @@ func newState(models []*Model, in *Input) *State {
 	}
 	st.facts = newFacts(&st.in, time.Time{}, models[0].qualityChecker(), 0)
 	st.rules = make([][]ruleState, len(models))
+	st.activeRead = make([]int, len(models))
 	for mi, m := range models {
 		st.rules[mi] = make([]ruleState, len(m.byEvent))
+		st.activeRead[mi] = -1
 	}
 	// One allocation for all entries and one for all their bot flags.
 	slab := make([]entry, len(in.Events))
@@ -370,6 +375,68 @@ func (st *State) Evaluate(asOf time.Time) []*leadscore.Evaluation {
 // SetPeers replaces the other people of the lead's account, so a cached
 // state can be evaluated with current account activity.
 func (st *State) SetPeers(peers []leadscore.Peer) { st.in.Peers = peers }
+
+// ActivePeopleRead returns, per model in evaluation order, the
+// account.active_people the last Evaluate read; -1 for a model it did not
+// count it for (none yet, or a combined or predictive model).
+func (st *State) ActivePeopleRead() []int { return slices.Clone(st.activeRead) }
+
+// ActivityDecides reports whether the account's activity as of asOf, with
+// the state's current peers, could score the lead differently from an
+// evaluation that read the counts in read (from ActivePeopleRead). It is
+// false when, for every model, the count is unchanged or every condition
+// that reads it decides as it did with the old count: then a colleague's
+// activity alone leaves the lead's evaluation as it was, and the work of
+// re-evaluating it can be skipped. The answer errs towards true: an
+// unknown count, or one an event condition reads, decides.
+func (st *State) ActivityDecides(asOf time.Time, read []int) bool {
+	if len(read) != len(st.models) {
+		return true
+	}
+	cut := sort.Search(len(st.entries), func(i int) bool { return st.entries[i].ev.At.After(asOf) })
+	for mi, m := range st.models {
+		if !m.usesActivePeople {
+			continue
+		}
+		if read[mi] < 0 {
+			return true
+		}
+		n, _ := activePeople(m.stakeWindow, asOf, lastActivityOf(st.entries[:cut], mi, nil), st.in.Peers)
+		if n == read[mi] {
+			continue
+		}
+		if m.activityPerEvent || st.conditionsDiffer(m.activityConds, asOf, read[mi], n) {
+			return true
+		}
+	}
+	return false
+}
+
+// conditionsDiffer reports whether any of conds decides differently, as of
+// asOf, with account.active_people at a than at b. A condition that fails
+// to run differs when its error does: the error becomes a note.
+func (st *State) conditionsDiffer(conds []*vm.Program, asOf time.Time, a, b int) bool {
+	account, env := st.facts.account, st.facts.env
+	savedCount, savedNow := account["active_people"], env["now"]
+	defer func() { account["active_people"], env["now"] = savedCount, savedNow }()
+	env["now"] = asOf
+	errText := func(err error) string {
+		if err == nil {
+			return ""
+		}
+		return err.Error()
+	}
+	for _, prog := range conds {
+		account["active_people"] = a
+		okA, errA := st.run(prog, env)
+		account["active_people"] = b
+		okB, errB := st.run(prog, env)
+		if okA != okB || errText(errA) != errText(errB) {
+			return true
+		}
+	}
+	return false
+}
 
 // SetAccountScores replaces the account's scores readable by conditions.
 func (st *State) SetAccountScores(scores map[string]float64) {

@@ -219,3 +219,84 @@ func BenchmarkApplyEvent(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
+
+// TestActivityDecides: a change of account.active_people matters only when
+// a condition reading it decides differently. When ActivityDecides says it
+// does not, evaluating with the new peers tells exactly the stored story;
+// when it says it does, the story changes.
+func TestActivityDecides(t *testing.T) {
+	views := leadscore.RuleSpec{Name: "views", Label: "viewed a page", Events: []string{"page.viewed"}, Points: 2, Count: leadscore.CountEvery}
+	committee := &leadscore.ModelSpec{Name: "committee", Categories: []leadscore.CategorySpec{{Name: "fit", Rules: []leadscore.RuleSpec{
+		{Name: "buying-committee", Label: "3+ people active", When: "account.active_people >= 3", Points: 15}, views,
+	}}}}
+	perEvent := &leadscore.ModelSpec{Name: "per-event", Categories: []leadscore.CategorySpec{{Name: "interest", Rules: []leadscore.RuleSpec{
+		{Name: "team-views", Label: "viewed a page with a colleague active", Events: []string{"page.viewed"}, Where: "account.active_people >= 2", Points: 3},
+	}}}}
+	plain := &leadscore.ModelSpec{Name: "plain", Categories: []leadscore.CategorySpec{{Name: "interest", Rules: []leadscore.RuleSpec{views}}}}
+	active := func(n int) []leadscore.Peer {
+		peers := []leadscore.Peer{{LeadID: "idle", Activity: []time.Time{daysAgo(45)}}}
+		for i := range n {
+			peers = append(peers, leadscore.Peer{LeadID: fmt.Sprintf("p%d", i), Activity: []time.Time{daysAgo(float64(1 + i))}})
+		}
+		return peers
+	}
+	// The lead is active itself, so n active peers make n+1 active people.
+	cases := []struct {
+		name        string
+		model       *leadscore.ModelSpec
+		before      []leadscore.Peer
+		after       []leadscore.Peer
+		neverScored bool
+		want        bool
+		sameStory   bool
+	}{
+		{name: "the third person crosses the threshold", model: committee, before: active(1), after: active(2), want: true},
+		{name: "the fourth person changes nothing", model: committee, before: active(2), after: active(3), want: false},
+		{name: "the fifth person changes nothing", model: committee, before: active(3), after: active(4), want: false},
+		{name: "falling below the threshold", model: committee, before: active(2), after: active(1), want: true},
+		{name: "other people, same count", model: committee, before: active(2), after: []leadscore.Peer{active(2)[0],
+			{LeadID: "q1", Activity: []time.Time{daysAgo(3)}}, {LeadID: "q2", Activity: []time.Time{daysAgo(4)}}}, want: false},
+		{name: "activity older than the window", model: committee, before: active(2), after: append(active(2),
+			leadscore.Peer{LeadID: "old", Activity: []time.Time{daysAgo(31)}}), want: false},
+		{name: "never evaluated", model: committee, before: active(2), after: active(3), neverScored: true, want: true},
+		{name: "an event condition reads the count", model: perEvent, before: active(0), after: active(1), want: true},
+		// Event conditions are not run again to compare: a changed count
+		// re-evaluates, even when the story stays the same.
+		{name: "an event condition, no threshold crossed", model: perEvent, before: active(2), after: active(3), want: true, sameStory: true},
+		{name: "an event condition, same count", model: perEvent, before: active(2), after: active(2), want: false},
+		{name: "no condition reads the count", model: plain, before: active(0), after: active(4), want: false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			set, err := CompileSet([]*leadscore.ModelSpec{c.model}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := &Input{Lead: &leadscore.Lead{ID: "l1"}, Account: &leadscore.Account{ID: "acme.com"},
+				Events: []leadscore.Event{ev("e1", "page.viewed", daysAgo(2)), ev("e2", "page.viewed", daysAgo(1))}, Peers: c.before}
+			st := set.NewState(in)
+			var before *leadscore.Evaluation
+			if !c.neverScored {
+				before = st.Evaluate(asOf)[0]
+			}
+			read := st.ActivePeopleRead()
+			st.SetPeers(c.after)
+			if got := st.ActivityDecides(asOf, read); got != c.want {
+				t.Fatalf("ActivityDecides = %v, want %v (read %v)", got, c.want, read)
+			}
+			if before == nil {
+				return
+			}
+			after := st.Evaluate(asOf)[0]
+			if same := after.Digest() == before.Digest(); same != (!c.want || c.sameStory) {
+				t.Errorf("the evaluation with the new peers tells the same story: %v; want %v\nbefore\n%s\nafter\n%s",
+					same, !same, render(before), render(after))
+			}
+			fresh := in
+			fresh.Peers = c.after
+			if want := set.Evaluate(fresh, asOf)[0]; want.Digest() != after.Digest() {
+				t.Errorf("asking changed the state: after asking\n%s\nfresh\n%s", render(after), render(want))
+			}
+		})
+	}
+}

@@ -66,6 +66,9 @@ type touch struct {
 	cause  leadscore.CauseKind
 	ref    string
 	events int
+	// activityOnly says the lead is touched only because colleagues'
+	// activity changed its account's number of active people.
+	activityOnly bool
 }
 
 func (s *Service) newBatch(tx leadscore.Tx, set *activeSet) (*batch, error) {
@@ -210,9 +213,19 @@ var causeRank = map[leadscore.CauseKind]int{
 func (b *batch) scoring() bool { return b.set != nil && b.set.set != nil }
 
 func (b *batch) touch(lead string, cause leadscore.CauseKind, ref string) {
+	b.touchFor(lead, cause, ref, false)
+}
+
+// touchFor touches lead; activity says the touch is only for a change of
+// its account's active people, which a later touch for any other reason
+// overrides.
+func (b *batch) touchFor(lead string, cause leadscore.CauseKind, ref string, activity bool) {
 	t, seen := b.touched[lead]
 	if !seen {
 		b.order = append(b.order, lead)
+		t.activityOnly = activity
+	} else if !activity {
+		t.activityOnly = false
 	}
 	if cause == leadscore.CauseEvent {
 		t.events++
@@ -676,12 +689,19 @@ func (b *batch) scoreTouched(ctx context.Context) error {
 				b.activeChanged[entry.account] = len(all)
 			}
 		}
+		// A colleague's activity re-scores a person only when some
+		// condition decides differently with the new count; otherwise
+		// the stored evaluation is still the one the lead would get.
+		if b.touched[id].activityOnly && entry.activeRead != nil && !entry.st.ActivityDecides(b.now, entry.activeRead) {
+			continue
+		}
 		toEvaluate = append(toEvaluate, entry)
 	}
 	evaluated := evaluateAll(toEvaluate, b.now)
 	for i, entry := range toEvaluate {
 		id := entry.lead
 		t := b.touched[id]
+		entry.activeRead = evaluated[i].activeRead
 		evs := b.splitShadow(evaluated[i].evs)
 		observed[id], accountOf[id] = b.observations(evs), entry.account
 		for _, ev := range evs {
@@ -730,14 +750,16 @@ func (b *batch) scoreTouched(ctx context.Context) error {
 	if err := b.flushAutomation(ctx); err != nil {
 		return err
 	}
-	b.s.cfg.Metrics.LeadsScored(len(ids), time.Since(start))
+	b.s.cfg.Metrics.LeadsScored(len(toEvaluate), time.Since(start))
 	return nil
 }
 
-// evaluation is one lead's evaluations with their digests.
+// evaluation is one lead's evaluations with their digests and the active
+// people the models read.
 type evaluation struct {
-	evs     []*leadscore.Evaluation
-	digests map[*leadscore.Evaluation]uint64
+	evs        []*leadscore.Evaluation
+	digests    map[*leadscore.Evaluation]uint64
+	activeRead []int
 }
 
 // evaluateAll evaluates the leads at one instant on every core: each state
@@ -752,7 +774,7 @@ func evaluateAll(entries []*cached, at time.Time) []evaluation {
 		for _, ev := range evs {
 			digests[ev] = ev.Digest()
 		}
-		out[i] = evaluation{evs: evs, digests: digests}
+		out[i] = evaluation{evs: evs, digests: digests, activeRead: entries[i].st.ActivePeopleRead()}
 	})
 	return out
 }

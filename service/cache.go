@@ -32,6 +32,11 @@ type cached struct {
 	// telling the same story is not written again (see
 	// leadscore.Evaluation.Digest).
 	written map[string]writtenScore
+	// activeRead is what the models read as account.active_people in the
+	// evaluation this process last wrote (scoring.State.ActivePeopleRead);
+	// nil until then. It lets a colleague's activity skip the lead when no
+	// condition would decide differently.
+	activeRead []int
 }
 
 type writtenScore struct {

@@ -31,7 +31,11 @@ type request struct {
 	ref      string
 	// refs, when set, holds each re-scored lead's own cause reference.
 	refs []string
-	fn   func(ctx context.Context, b *batch) error
+	// activity says the re-score is for a change of the leads' accounts'
+	// active people, which leaves a lead whose conditions decide as
+	// before unevaluated.
+	activity bool
+	fn       func(ctx context.Context, b *batch) error
 	// progress is a job record written in the same transaction.
 	progress *leadscore.Job
 	done     chan error
@@ -156,7 +160,7 @@ func (s *Service) commitGroup(group []*request) {
 					if r.refs != nil {
 						ref = r.refs[i]
 					}
-					b.touch(id, r.cause, ref)
+					b.touchFor(id, r.cause, ref, r.activity)
 				}
 				if r.progress != nil {
 					b.rescoringAll = true
@@ -218,62 +222,78 @@ func isUserError(err error) bool {
 // affected indirectly: the people of accounts whose facts or activity
 // changed. It never blocks the committer.
 func (s *Service) followUp(b *batch) {
+	// Accounts whose number of active people changed, and no fact: their
+	// people are re-scored only where a condition decides differently.
+	activityOnly := map[string]bool{}
 	for a, n := range b.activeChanged {
 		// An account not seen since start re-scores once when others are
 		// active too: their scores may predate a restart. Not while a job
 		// re-scores every lead: it reaches the account's other people
 		// itself, with the same count.
 		_, seen := s.activeCount[a]
-		if seen || (n > 1 && !b.rescoringAll) {
-			b.accountsChanged[a] = true
+		if (seen || (n > 1 && !b.rescoringAll)) && !b.accountsChanged[a] {
+			activityOnly[a] = true
 		}
 		s.activeCount[a] = n
 	}
-	if len(b.accountsChanged) == 0 {
+	if len(b.accountsChanged) == 0 && len(activityOnly) == 0 {
 		return
 	}
-	accounts := make([]string, 0, len(b.accountsChanged))
+	changed := make([]string, 0, len(b.accountsChanged))
 	for a := range b.accountsChanged {
-		accounts = append(accounts, a)
+		changed = append(changed, a)
+	}
+	active := make([]string, 0, len(activityOnly))
+	for a := range activityOnly {
+		active = append(active, a)
 	}
 	s.wg.Add(1)
 	s.followUps.Add(1)
 	go func() {
 		defer s.wg.Done()
 		defer s.followUps.Done()
-		ctx := context.Background()
-		// One request per RescoreBatch leads, whatever accounts they come
-		// from: a request per account would cost a transaction each.
-		var ids []string
-		var refs []string
-		flush := func() bool {
-			for len(ids) > 0 {
-				n := min(len(ids), s.cfg.RescoreBatch)
-				err := s.submit(ctx, &request{kind: reqRescore, rescore: ids[:n], refs: refs[:n], cause: leadscore.CauseAttribute})
-				if err != nil {
-					if !errors.Is(err, errShuttingDown) {
-						s.log.Warn("re-scoring an account's people", "err", err)
-					}
-					return false
-				}
-				ids, refs = ids[n:], refs[n:]
-			}
-			return true
+		if s.rescoreAccounts(changed, false) {
+			s.rescoreAccounts(active, true)
 		}
-		for _, a := range accounts {
-			people, err := s.ws.AccountLeads(ctx, a)
-			if err != nil {
-				s.log.Warn("re-scoring an account's people", "account", a, "err", err)
-				continue
-			}
-			for _, p := range people {
-				ids = append(ids, p.ID)
-				refs = append(refs, "account "+a)
-			}
-			if len(ids) >= s.cfg.RescoreBatch && !flush() {
-				return
-			}
-		}
-		flush()
 	}()
+}
+
+// rescoreAccounts re-scores the people of accounts, one request per
+// RescoreBatch leads whatever accounts they come from (a request per
+// account would cost a transaction each); activity marks the re-score as
+// one for a change of active people. It reports false when the service
+// stopped.
+func (s *Service) rescoreAccounts(accounts []string, activity bool) bool {
+	ctx := context.Background()
+	var ids []string
+	var refs []string
+	flush := func() bool {
+		for len(ids) > 0 {
+			n := min(len(ids), s.cfg.RescoreBatch)
+			err := s.submit(ctx, &request{kind: reqRescore, rescore: ids[:n], refs: refs[:n], cause: leadscore.CauseAttribute, activity: activity})
+			if err != nil {
+				if !errors.Is(err, errShuttingDown) {
+					s.log.Warn("re-scoring an account's people", "err", err)
+				}
+				return false
+			}
+			ids, refs = ids[n:], refs[n:]
+		}
+		return true
+	}
+	for _, a := range accounts {
+		people, err := s.ws.AccountLeads(ctx, a)
+		if err != nil {
+			s.log.Warn("re-scoring an account's people", "account", a, "err", err)
+			continue
+		}
+		for _, p := range people {
+			ids = append(ids, p.ID)
+			refs = append(refs, "account "+a)
+		}
+		if len(ids) >= s.cfg.RescoreBatch && !flush() {
+			return false
+		}
+	}
+	return flush()
 }

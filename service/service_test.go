@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -657,6 +658,61 @@ func TestPredictiveModelScoresOnIngest(t *testing.T) {
 	if _, err := svc.UploadModel(ctx, "other.yaml", bad, "test"); leadscore.CodeOf(err) != leadscore.CodeInvalid ||
 		!strings.Contains(err.Error(), "artifact") {
 		t.Errorf("a missing artefact: %v", err)
+	}
+}
+
+// scoredCounter counts the leads the service evaluated.
+type scoredCounter struct {
+	noMetrics
+	n atomic.Int64
+}
+
+func (c *scoredCounter) LeadsScored(n int, _ time.Duration) { c.n.Add(int64(n)) }
+
+// TestColleaguesAreEvaluatedOnlyWhenTheirConditionsDecide: when a person
+// becomes active, the account's other people are evaluated again only if
+// a condition on account.active_people decides differently: the third
+// active person forms a buying committee for everyone, the fourth
+// changes nothing for the others and evaluates no one but himself.
+func TestColleaguesAreEvaluatedOnlyWhenTheirConditionsDecide(t *testing.T) {
+	f := newFixture(t)
+	counter := &scoredCounter{}
+	if err := f.svc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.start(func(c *Config) { c.Metrics = counter })
+	people := []string{"ana", "ben", "cy", "dan"}
+	for _, p := range people {
+		f.ingest(identify("id-"+p, p, map[string]any{"email": p + "@acme-corp.com"}))
+	}
+	for _, p := range people[:2] {
+		f.clock.Add(time.Minute)
+		f.ingest(track("e-"+p, p, "page.viewed", map[string]any{"path": "/docs"}))
+	}
+	counter.n.Store(0)
+	f.clock.Add(time.Minute)
+	f.ingest(track("e-cy", "cy", "page.viewed", map[string]any{"path": "/docs"}))
+	if got := counter.n.Load(); got != 4 {
+		t.Errorf("the third active person: %d leads evaluated, want 4 (cy, and everyone else for the committee)", got)
+	}
+	committee := f.score("dan", "b2b-saas")
+	counter.n.Store(0)
+	f.clock.Add(time.Minute)
+	f.ingest(track("e-dan", "dan", "page.viewed", map[string]any{"path": "/docs"}))
+	if got := counter.n.Load(); got != 1 {
+		t.Errorf("the fourth active person: %d leads evaluated, want 1 (dan alone)", got)
+	}
+	if got := f.score("dan", "b2b-saas"); got.Score <= committee.Score {
+		t.Errorf("dan's own page view must count: %v, before %v", got.Score, committee.Score)
+	}
+	for _, p := range people[:3] {
+		evs, err := f.svc.ScoreAsOf(context.Background(), p, f.clock.Now(), "b2b-saas", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stored := f.score(p, "b2b-saas"); stored.Evaluation.Digest() != evs[0].Digest() {
+			t.Errorf("%s: the stored evaluation must tell a fresh evaluation's story\nstored %+v\nfresh %+v", p, stored.Evaluation, evs[0])
+		}
 	}
 }
 
