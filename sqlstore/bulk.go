@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"math/bits"
-	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -778,10 +777,8 @@ func digestOf(s *leadscore.ScoreRecord) any {
 func encodeEvaluations(scores []*leadscore.ScoreRecord) ([][]byte, error) {
 	out := make([][]byte, len(scores))
 	errs := make([]error, len(scores))
-	// A codec per worker: its compressor's buffers are reused.
-	codecs := make([]evaluationCodec, runtime.GOMAXPROCS(0))
-	pipeline.Each(len(scores), 64, func(w, i int) {
-		out[i], errs[i] = codecs[w].encode(scores[i].Evaluation)
+	pipeline.Each(len(scores), 64, func(_, i int) {
+		out[i], errs[i] = encodeEvaluation(scores[i].Evaluation)
 	})
 	for i, err := range errs {
 		if err != nil {

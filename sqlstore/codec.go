@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/leadscore/leadscore"
 )
 
@@ -146,19 +147,30 @@ func jsonProblem(s string) string {
 	}
 }
 
-// evaluationCodec stores evaluations as DEFLATE-compressed JSON. An
-// explanation lists rules, categories and event references whose names
-// repeat, so it shrinks several times over, and scores are rewritten at
-// every change of a busy lead. A codec reuses its compressor across the
-// rows of one statement; it is not safe for concurrent use.
+// evaluationCodec stores evaluations as compressed JSON. An explanation
+// lists rules, categories and event references whose names repeat, so it
+// shrinks several times over, and scores are rewritten at every change of
+// a busy lead. Rows are written in S2 (a Snappy-like block format): its
+// output for a typical explanation is about a third larger than DEFLATE's,
+// but it is about eight times faster, and encoding sits on the committer's
+// path. Rows written before S2 hold DEFLATE and still read. The codec
+// decodes, reusing its buffers across the rows of a query, and is not safe
+// for concurrent use; encoding keeps no state (encodeEvaluation).
 type evaluationCodec struct {
-	w   *flate.Writer
 	buf bytes.Buffer
+	dec []byte
 	r   io.ReadCloser
 }
 
-// encode returns the stored form of e; nil (NULL) for no evaluation.
-func (c *evaluationCodec) encode(e *leadscore.Evaluation) ([]byte, error) {
+// s2Header starts every S2 row. Its first byte tells an S2 row from a
+// DEFLATE one: a DEFLATE stream's first byte holds its first block's type
+// in bits 1-2, and 0xFF would make that type 3, which DEFLATE reserves as
+// invalid. The second byte numbers the format, should another follow.
+var s2Header = [2]byte{0xFF, 0x01}
+
+// encodeEvaluation returns the stored form of e; nil (NULL) for no
+// evaluation.
+func encodeEvaluation(e *leadscore.Evaluation) ([]byte, error) {
 	if e == nil {
 		return nil, nil
 	}
@@ -166,27 +178,16 @@ func (c *evaluationCodec) encode(e *leadscore.Evaluation) ([]byte, error) {
 	if err != nil {
 		return nil, leadscore.Errorf(leadscore.CodeInvalid, "cannot store the evaluation as JSON: %v", err)
 	}
-	c.buf.Reset()
-	if c.w == nil {
-		// BestSpeed: most of the size gain for a fraction of the time of
-		// the default level.
-		if c.w, err = flate.NewWriter(&c.buf, flate.BestSpeed); err != nil {
-			return nil, err
-		}
-	} else {
-		c.w.Reset(&c.buf)
-	}
-	if _, err := c.w.Write(js); err != nil {
-		return nil, err
-	}
-	if err := c.w.Close(); err != nil {
-		return nil, err
-	}
-	return bytes.Clone(c.buf.Bytes()), nil
+	out := make([]byte, len(s2Header)+s2.MaxEncodedLen(len(js)))
+	copy(out, s2Header[:])
+	// Encode writes into out when it is large enough, as it is here.
+	n := len(s2.Encode(out[len(s2Header):], js))
+	return out[: len(s2Header)+n : len(s2Header)+n], nil
 }
 
-// decode reads a stored evaluation: compressed when z is set, else the
-// JSON text of rows written before compression. Neither set means none.
+// decode reads a stored evaluation: compressed when z is set (S2, or
+// DEFLATE in older rows), else the JSON text of rows written before
+// compression. Neither set means none.
 func (c *evaluationCodec) decode(z, js []byte) (*leadscore.Evaluation, error) {
 	if len(z) == 0 && len(js) == 0 {
 		return nil, nil
@@ -194,6 +195,16 @@ func (c *evaluationCodec) decode(z, js []byte) (*leadscore.Evaluation, error) {
 	e := new(leadscore.Evaluation)
 	if len(z) == 0 {
 		return e, decodeJSON(js, e)
+	}
+	if len(z) >= len(s2Header) && z[0] == s2Header[0] {
+		if z[1] != s2Header[1] {
+			return nil, fmt.Errorf("sqlstore: stored evaluation has an unknown format %d", z[1])
+		}
+		var err error
+		if c.dec, err = s2.Decode(c.dec[:cap(c.dec)], z[len(s2Header):]); err != nil {
+			return nil, fmt.Errorf("sqlstore: stored evaluation is unreadable: %w", err)
+		}
+		return e, decodeJSON(c.dec, e)
 	}
 	if c.r == nil {
 		c.r = flate.NewReader(bytes.NewReader(z))

@@ -215,7 +215,6 @@ func (t *tx) PutShadowScores(ctx context.Context, scores []*leadscore.ShadowScor
 	type key struct{ model, lead string }
 	last := make(map[key]int, len(scores))
 	rows := make([][]any, len(scores))
-	var codec evaluationCodec
 	now := t.now()
 	for i, s := range scores {
 		label := fmt.Sprintf("scores[%d]", i)
@@ -228,7 +227,7 @@ func (t *tx) PutShadowScores(ctx context.Context, scores []*leadscore.ShadowScor
 		if s.StartedAt.IsZero() {
 			return rowError(label, invalid("started_at", "is required"))
 		}
-		eval, err := codec.encode(s.Evaluation)
+		eval, err := encodeEvaluation(s.Evaluation)
 		if err != nil {
 			return rowError(label, err)
 		}

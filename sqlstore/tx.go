@@ -255,8 +255,7 @@ func (t *tx) PutScore(ctx context.Context, s *leadscore.ScoreRecord) error {
 	if err := required("lead_id", s.LeadID, "model", s.Model); err != nil {
 		return err
 	}
-	var codec evaluationCodec
-	eval, err := codec.encode(s.Evaluation)
+	eval, err := encodeEvaluation(s.Evaluation)
 	if err != nil {
 		return err
 	}
