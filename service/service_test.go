@@ -78,13 +78,30 @@ func newFixture(t *testing.T) *fixture {
 }
 
 // restart closes the service and starts a new one on the same store, as
-// a stop and a start of the process would.
-func (f *fixture) restart() {
+// a stop and a start of the process would; configure may change the new
+// one's settings.
+func (f *fixture) restart(configure ...func(*Config)) {
 	f.t.Helper()
 	if err := f.svc.Close(); err != nil {
 		f.t.Fatal(err)
 	}
-	f.start()
+	f.start(configure...)
+}
+
+// acmePeople identifies ana, ben, cy and dan at acme-corp.com, then has
+// the first active of them view a page, a minute apart; it returns the
+// four.
+func (f *fixture) acmePeople(active int) []string {
+	f.t.Helper()
+	people := []string{"ana", "ben", "cy", "dan"}
+	for _, p := range people {
+		f.ingest(identify("id-"+p, p, map[string]any{"email": p + "@acme-corp.com"}))
+	}
+	for _, p := range people[:active] {
+		f.clock.Add(time.Minute)
+		f.ingest(track("e-"+p, p, "page.viewed", map[string]any{"path": "/docs"}))
+	}
+	return people
 }
 
 // start starts a service on the fixture's store (after its old one, if
@@ -677,18 +694,8 @@ func (c *scoredCounter) LeadsScored(n int, _ time.Duration) { c.n.Add(int64(n)) 
 func TestColleaguesAreEvaluatedOnlyWhenTheirConditionsDecide(t *testing.T) {
 	f := newFixture(t)
 	counter := &scoredCounter{}
-	if err := f.svc.Close(); err != nil {
-		t.Fatal(err)
-	}
-	f.start(func(c *Config) { c.Metrics = counter })
-	people := []string{"ana", "ben", "cy", "dan"}
-	for _, p := range people {
-		f.ingest(identify("id-"+p, p, map[string]any{"email": p + "@acme-corp.com"}))
-	}
-	for _, p := range people[:2] {
-		f.clock.Add(time.Minute)
-		f.ingest(track("e-"+p, p, "page.viewed", map[string]any{"path": "/docs"}))
-	}
+	f.restart(func(c *Config) { c.Metrics = counter })
+	people := f.acmePeople(2)
 	counter.n.Store(0)
 	f.clock.Add(time.Minute)
 	f.ingest(track("e-cy", "cy", "page.viewed", map[string]any{"path": "/docs"}))
@@ -729,14 +736,7 @@ func TestUnchangedColleaguesKeepTheirStoredScore(t *testing.T) {
 
 func testUnchangedColleagues(t *testing.T, restart bool) {
 	f := newFixture(t)
-	people := []string{"ana", "ben", "cy", "dan"}
-	for _, p := range people {
-		f.ingest(identify("id-"+p, p, map[string]any{"email": p + "@acme-corp.com"}))
-	}
-	for _, p := range people[:3] {
-		f.clock.Add(time.Minute)
-		f.ingest(track("e-"+p, p, "page.viewed", map[string]any{"path": "/docs"}))
-	}
+	people := f.acmePeople(3)
 	formed := f.clock.Now()
 	ledger := func(lead string) []leadscore.LedgerEntry {
 		t.Helper()
