@@ -67,6 +67,9 @@ type Store struct {
 	// checkpoint copies SQLite's WAL into the database file beside the
 	// writer; nil for PostgreSQL.
 	checkpoint *checkpointer
+	// analyze gathers PostgreSQL's statistics on tables autovacuum has not
+	// reached yet; nil for SQLite.
+	analyze *analyzer
 }
 
 var _ leadscore.Store = (*Store)(nil)
@@ -227,6 +230,7 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*Store, error)
 		s.Close()
 		return nil, fmt.Errorf("sqlstore: %w", err)
 	}
+	s.analyze = startAnalyzer(db, opts.Logger)
 	return s, nil
 }
 
@@ -273,6 +277,9 @@ func (s *Store) Close() error {
 	// the connection that checkpoints the whole WAL and removes it.
 	if s.checkpoint != nil {
 		errs = append(errs, s.checkpoint.close())
+	}
+	if s.analyze != nil {
+		s.analyze.close()
 	}
 	if s.read != s.write {
 		errs = append(errs, s.read.close())
@@ -352,6 +359,9 @@ func (w *workspace) Write(ctx context.Context, fn func(tx leadscore.Tx) error) (
 	committed = true
 	if w.s.checkpoint != nil {
 		w.s.checkpoint.committed()
+	}
+	if w.s.analyze != nil {
+		w.s.analyze.committed()
 	}
 	w.s.known.Store(w.ws, true)
 	return nil
