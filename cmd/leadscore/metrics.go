@@ -48,7 +48,7 @@ func newPromMetrics(reg prometheus.Registerer) (*promMetrics, error) {
 		}),
 		leadsScored: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "leadscore_leads_scored_total",
-			Help: "Lead evaluations written (events, attribute changes, time, model activations).",
+			Help: "Leads evaluated under every active model (for events, attribute changes, time, model activations).",
 		}),
 		scoringSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "leadscore_scoring_seconds",
