@@ -292,9 +292,9 @@ func TestActivityDecides(t *testing.T) {
 				t.Errorf("the evaluation with the new peers tells the same story: %v; want %v\nbefore\n%s\nafter\n%s",
 					same, !same, render(before), render(after))
 			}
-			fresh := in
+			fresh := *in
 			fresh.Peers = c.after
-			if want := set.Evaluate(fresh, asOf)[0]; want.Digest() != after.Digest() {
+			if want := set.Evaluate(&fresh, asOf)[0]; want.Digest() != after.Digest() {
 				t.Errorf("asking changed the state: after asking\n%s\nfresh\n%s", render(after), render(want))
 			}
 		})
