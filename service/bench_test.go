@@ -104,3 +104,40 @@ func BenchmarkGetAccount(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGetLead reads one lead with its account, scores and
+// explanations, and automation, as GET /api/v1/leads/{id} does, from 1,000
+// scored leads with a few events each. LEADSCORE_BENCH_DB selects
+// PostgreSQL (a fresh database or schema).
+func BenchmarkGetLead(b *testing.B) {
+	ctx := context.Background()
+	dsn := os.Getenv("LEADSCORE_BENCH_DB")
+	if dsn == "" {
+		dsn = filepath.Join(b.TempDir(), "ls.db")
+	}
+	svc := benchService(b, dsn)
+	const leads = 1000
+	var msgs []leadscore.Message
+	now := time.Now()
+	for i := range leads {
+		msgs = append(msgs, leadscore.Message{Kind: leadscore.MsgIdentify, MessageID: fmt.Sprint("id-", i), Source: "bench",
+			UserID: fmt.Sprint("p", i), Traits: map[string]any{"email": fmt.Sprintf("p%d@co%d.example", i, i/5), "title": "VP Marketing"},
+			Timestamp: now, ReceivedAt: now})
+		for j, typ := range []string{"page.viewed", "email.clicked", "webinar.attended"} {
+			msgs = append(msgs, leadscore.Message{Kind: leadscore.MsgTrack, MessageID: fmt.Sprintf("ev-%d-%d", i, j), Source: "bench",
+				UserID: fmt.Sprint("p", i), Event: typ, Properties: map[string]any{"path": "/pricing"}, Timestamp: now, ReceivedAt: now})
+		}
+	}
+	if _, err := svc.Ingest(ctx, msgs); err != nil {
+		b.Fatal(err)
+	}
+	svc.Settle()
+	i := 0
+	for b.Loop() {
+		v, err := svc.GetLead(ctx, fmt.Sprint("p", i%leads))
+		if err != nil || len(v.Scores) == 0 || v.Scores[0].Evaluation == nil {
+			b.Fatalf("lead: %+v %v", v, err)
+		}
+		i++
+	}
+}
