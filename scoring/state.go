@@ -340,9 +340,15 @@ func (st *State) flagEmailGroup(group []*entry) {
 	}
 }
 
+// cutAt is the number of the state's events at or before asOf: the
+// events an evaluation as of then sees.
+func (st *State) cutAt(asOf time.Time) int {
+	return sort.Search(len(st.entries), func(i int) bool { return st.entries[i].ev.At.After(asOf) })
+}
+
 // Evaluate scores the lead under every model of the state as of asOf.
 func (st *State) Evaluate(asOf time.Time) []*leadscore.Evaluation {
-	cut := sort.Search(len(st.entries), func(i int) bool { return st.entries[i].ev.At.After(asOf) })
+	cut := st.cutAt(asOf)
 	st.facts.env["now"] = asOf
 	st.envFor = nil
 	out := make([]*leadscore.Evaluation, 0, len(st.models))
@@ -393,7 +399,7 @@ func (st *State) ActivityDecides(asOf time.Time, read []int) bool {
 	if len(read) != len(st.models) {
 		return true
 	}
-	cut := sort.Search(len(st.entries), func(i int) bool { return st.entries[i].ev.At.After(asOf) })
+	cut := st.cutAt(asOf)
 	for mi, m := range st.models {
 		if !m.usesActivePeople {
 			continue

@@ -41,16 +41,21 @@ func benchService(b *testing.B, dsn string) *Service {
 	return svc
 }
 
+// benchDB is the database of a benchmark that may run on PostgreSQL:
+// LEADSCORE_BENCH_DB when set, else a new SQLite file.
+func benchDB(b *testing.B) string {
+	if dsn := os.Getenv("LEADSCORE_BENCH_DB"); dsn != "" {
+		return dsn
+	}
+	return filepath.Join(b.TempDir(), "ls.db")
+}
+
 // BenchmarkIngest sends batches of 100 track events for random leads from
 // 8 goroutines, as SDK clients do; events/s is the sustained rate with
 // scoring. LEADSCORE_BENCH_DB selects PostgreSQL.
 func BenchmarkIngest(b *testing.B) {
 	ctx := context.Background()
-	dsn := os.Getenv("LEADSCORE_BENCH_DB")
-	if dsn == "" {
-		dsn = filepath.Join(b.TempDir(), "ls.db")
-	}
-	svc := benchService(b, dsn)
+	svc := benchService(b, benchDB(b))
 	const leads = 10000
 	types := []string{"page.viewed", "email.opened", "email.clicked", "session.started", "form.submitted", "webinar.attended"}
 	var seq atomic.Int64
@@ -111,11 +116,7 @@ func BenchmarkGetAccount(b *testing.B) {
 // PostgreSQL (a fresh database or schema).
 func BenchmarkGetLead(b *testing.B) {
 	ctx := context.Background()
-	dsn := os.Getenv("LEADSCORE_BENCH_DB")
-	if dsn == "" {
-		dsn = filepath.Join(b.TempDir(), "ls.db")
-	}
-	svc := benchService(b, dsn)
+	svc := benchService(b, benchDB(b))
 	const leads = 1000
 	var msgs []leadscore.Message
 	now := time.Now()
