@@ -10,6 +10,7 @@ import (
 	"github.com/leadscore/leadscore/bench"
 	"github.com/leadscore/leadscore/examples"
 	"github.com/leadscore/leadscore/modelfile"
+	"github.com/leadscore/leadscore/predict"
 	"github.com/leadscore/leadscore/quality"
 	"github.com/leadscore/leadscore/scoring"
 	"github.com/leadscore/leadscore/synth"
@@ -192,7 +193,7 @@ with its explanation at --read-rate per second while events are ingested.`,
 // example when there are none.
 func loadModelsOrExample(cmd *cobra.Command, paths []string, checker *quality.Checker) (*scoring.Set, error) {
 	if len(paths) > 0 {
-		return loadModelSet(paths, checker, cmd.ErrOrStderr())
+		return loadModelSet(paths, checker, predict.LoadPredictor, cmd.ErrOrStderr())
 	}
 	data, err := examples.Files.ReadFile(examples.ModelFile)
 	if err != nil {

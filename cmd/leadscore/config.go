@@ -408,6 +408,15 @@ func (c *config) dsn() string {
 	return filepath.Join(c.DataDir, "leadscore.db")
 }
 
+// where names the database for messages: the data directory, or --db
+// with its password masked.
+func (c *config) where() string {
+	if c.usesDataDir() {
+		return "data directory " + c.DataDir
+	}
+	return "database " + maskDSN(c.DB)
+}
+
 // usesDataDir reports whether the data directory holds the database, so
 // that it must exist.
 func (c *config) usesDataDir() bool { return c.DB == "" }
@@ -577,11 +586,7 @@ func openTarget(ctx context.Context, verb string, cfg *config, stderr io.Writer)
 	if err != nil {
 		return nil, err
 	}
-	where := "data directory " + cfg.DataDir
-	if !cfg.usesDataDir() {
-		where = "database " + maskDSN(cfg.DB)
-	}
-	return &localTarget{rt: rt, where: where}, nil
+	return &localTarget{rt: rt, where: cfg.where()}, nil
 }
 
 type localTarget struct {

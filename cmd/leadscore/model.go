@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -170,6 +171,8 @@ type modelTestFlags struct {
 	tests   []string
 	run     string
 	verbose bool
+	// cf says where store:NAME artefacts are read from.
+	cf *configFlags
 }
 
 func newModelTestCmd() *cobra.Command {
@@ -183,18 +186,23 @@ b2b-saas.tests.yaml (or .tests.yml); for a directory, every *.tests.yaml in it
 runs. --tests names fixture files explicitly.
 
 Each case prints PASS or FAIL; a failure lists what differed and explains the
-score it got. The exit code is 1 when any case fails.`,
+score it got. The exit code is 1 when any case fails.
+
+A predictive model's artifact: store:NAME[@VERSION] is read from a running
+server (--server with a read key) or the database of a data directory
+(--data-dir, --db).`,
 		Example: `  leadscore model test models/b2b-saas.yaml
   leadscore model test models/ --run demo -v`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runModelTest(cmd.OutOrStdout(), args, &f)
+			return runModelTest(cmd.Context(), cmd.OutOrStdout(), args, &f)
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.tests, "tests", nil, "fixture file to run (repeatable; default: <model>.tests.yaml next to each model)")
 	fl.StringVar(&f.run, "run", "", "run only cases whose name matches this regular expression")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "explain passing cases too")
+	f.cf = bindConfigFlags(fl, artifactKeys...)
 	return cmd
 }
 
@@ -233,7 +241,7 @@ func fixtureFiles(paths []string) ([]string, error) {
 	return out, nil
 }
 
-func runModelTest(out io.Writer, paths []string, f *modelTestFlags) error {
+func runModelTest(ctx context.Context, out io.Writer, paths []string, f *modelTestFlags) error {
 	var filter *regexp.Regexp
 	if f.run != "" {
 		var err error
@@ -260,7 +268,13 @@ func runModelTest(out io.Writer, paths []string, f *modelTestFlags) error {
 	if len(files) == 0 {
 		return exitError{code: 1, msg: fmt.Sprintf("no fixture files: write %s next to the model, or pass --tests", modelfile.TestFileName(filepath.Base(paths[0])))}
 	}
-	set, err := r.Compile(scoring.Options{LoadPredictor: predict.LoadPredictor})
+	cfg, err := f.cf.load(os.LookupEnv)
+	if err != nil {
+		return modelUsageError("%v", err)
+	}
+	artifacts := newStoreArtifacts(ctx, cfg)
+	defer artifacts.Close()
+	set, err := r.Compile(scoring.Options{LoadPredictor: artifacts.Load})
 	if err != nil {
 		return err
 	}

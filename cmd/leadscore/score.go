@@ -16,7 +16,6 @@ import (
 	"github.com/leadscore/leadscore/batch"
 	"github.com/leadscore/leadscore/ingest"
 	"github.com/leadscore/leadscore/modelfile"
-	"github.com/leadscore/leadscore/predict"
 	"github.com/leadscore/leadscore/quality"
 	"github.com/leadscore/leadscore/scoring"
 	"github.com/schollz/progressbar/v3"
@@ -42,6 +41,8 @@ type scoreFlags struct {
 	lead     string
 	noProgre bool
 	cpuProf  string
+	// cf says where store:NAME artefacts are read from.
+	cf *configFlags
 }
 
 func newScoreCmd() *cobra.Command {
@@ -58,7 +59,11 @@ memory on all cores, using a temporary directory (--tmp) that is removed at the
 end. Bad rows are reported on stderr with file:line and skipped.
 
 With --lead ID (an id or an email) it scores that one lead and prints its
-explanation as text.`,
+explanation as text.
+
+A predictive model's artifact is a file, or store:NAME[@VERSION]: a trained
+model stored by ` + "`leadscore train --name`" + `, read from a running server (--server
+with a read key) or from the database of a data directory (--data-dir, --db).`,
 		Example: `  leadscore score --model model.yaml --leads leads.csv --events events.jsonl --as-of 2026-11-01 --out scores.csv
   leadscore score --model model.yaml --leads leads.csv --events events.jsonl --lead jane@acme.com --explain`,
 		Args: cobra.NoArgs,
@@ -80,6 +85,7 @@ explanation as text.`,
 	fl.StringVar(&f.lead, "lead", "", "score only this lead (id or email) and print its explanation as text")
 	fl.BoolVar(&f.noProgre, "no-progress", false, "never show a progress bar")
 	fl.StringVar(&f.cpuProf, "cpuprofile", "", "write a CPU profile of the run to this file (for go tool pprof)")
+	f.cf = bindConfigFlags(fl, artifactKeys...)
 	_ = fl.MarkHidden("buckets")
 	_ = fl.MarkHidden("cpuprofile")
 	return cmd
@@ -138,28 +144,34 @@ func runScore(ctx context.Context, f *scoreFlags, stdout io.Writer, stderr *os.F
 		}
 		defer pprof.StopCPUProfile()
 	}
+	cfg, err := f.cf.load(os.LookupEnv)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	artifacts := newStoreArtifacts(ctx, cfg)
+	defer artifacts.Close()
 	checker := quality.NewChecker()
-	set, err := loadModelSet(f.models, checker, stderr)
+	set, err := loadModelSet(f.models, checker, artifacts.Load, stderr)
 	if err != nil {
 		return err
 	}
 	problems := &problemPrinter{w: stderr}
-	cfg := batch.Config{
+	run := batch.Config{
 		Set: set, Checker: checker, Leads: f.leads, Events: f.events, AsOf: asOf,
 		Format: format, Explain: f.explain, Workers: f.workers, Buckets: f.buckets, TempDir: f.tmp,
 		OnProblem: problems.add,
 	}
 	interactive := !f.noProgre && term.IsTerminal(int(stderr.Fd()))
 	if f.lead != "" {
-		return scoreOne(ctx, cfg, f.lead, f.explain, stdout, problems)
+		return scoreOne(ctx, run, f.lead, f.explain, stdout, problems)
 	}
 	var bars *progressBars
 	if interactive {
 		bars = &progressBars{w: stderr}
-		cfg.Progress = bars.update
+		run.Progress = bars.update
 		problems.before = bars.clear
 	}
-	stats, err := writeScores(ctx, cfg, f.out, stdout)
+	stats, err := writeScores(ctx, run, f.out, stdout)
 	bars.finish()
 	problems.flush()
 	if err != nil {
@@ -194,7 +206,7 @@ func tuneGC() {
 
 // loadModelSet reads the model files, prints their diagnostics, and
 // compiles them. Broken models are a usage error (exit 2).
-func loadModelSet(paths []string, checker *quality.Checker, stderr io.Writer) (*scoring.Set, error) {
+func loadModelSet(paths []string, checker *quality.Checker, artifacts func(string) (scoring.Predictor, error), stderr io.Writer) (*scoring.Set, error) {
 	res, err := modelfile.Load(paths...)
 	if err != nil {
 		return nil, usageError("%v", err)
@@ -205,7 +217,7 @@ func loadModelSet(paths []string, checker *quality.Checker, stderr io.Writer) (*
 	if res.HasErrors() {
 		return nil, exitError{code: 2, msg: "leadscore score: the models have errors (see above)"}
 	}
-	set, err := res.Compile(scoring.Options{Checker: checker, LoadPredictor: predict.LoadPredictor})
+	set, err := res.Compile(scoring.Options{Checker: checker, LoadPredictor: artifacts})
 	if err != nil {
 		return nil, usageError("%v", err)
 	}

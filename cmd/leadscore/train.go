@@ -385,7 +385,7 @@ func compareRules(ctx context.Context, f *trainFlags, rep *predict.Report, asOf 
 		return nil, leadscore.Errorf(leadscore.CodeInvalid, "--model needs cross-validation (--folds 2 or more) to compare on the same leads")
 	}
 	checker := quality.NewChecker()
-	set, err := loadModelSet([]string{f.ruleModel}, checker, io.Discard)
+	set, err := loadModelSet([]string{f.ruleModel}, checker, predict.LoadPredictor, io.Discard)
 	if err != nil {
 		return nil, err
 	}

@@ -76,7 +76,7 @@ func runStoreTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer)
 			return err
 		}
 		defer rt.close()
-		svc, where = rt.svc, "data directory "+cfg.DataDir
+		svc, where = rt.svc, cfg.where()
 	}
 	job, err := svc.TrainPredictive(ctx, f.name, opt)
 	if err != nil {
@@ -151,7 +151,7 @@ func splitRef(ref string) (string, string) {
 // loadRuleInputs reads the first rule model of a model file for --rules.
 func loadRuleInputs(path string) (*predict.RuleInputs, error) {
 	checker := quality.NewChecker()
-	set, err := loadModelSet([]string{path}, checker, io.Discard)
+	set, err := loadModelSet([]string{path}, checker, predict.LoadPredictor, io.Discard)
 	if err != nil {
 		return nil, err
 	}

@@ -4,13 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/leadscore/leadscore"
+	"github.com/leadscore/leadscore/httpapi"
 	"github.com/leadscore/leadscore/sqlstore"
 )
 
@@ -59,6 +64,30 @@ func TestTrainWithRules(t *testing.T) {
 // train --name learns from a database's leads and outcomes, stores the
 // artefact with its report and prints the report.
 func TestTrainFromTheStore(t *testing.T) {
+	db := seedOutcomes(t)
+	out, code := runCmd(t, "train", "--name", "learned", "--db", db, "--folds", "2", "--min-conversions", "10", "--learner", "logistic")
+	if code != 0 {
+		t.Fatalf("train --name exited %d:\n%s", code, out)
+	}
+	for _, want := range []string{"logistic model", "out-of-time AUC", "from the store: 400 leads looked at", "stored as the current version (artifact: store:learned)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q:\n%s", want, out)
+		}
+	}
+	// Trained again under the name: a challenger, judged in the report.
+	out, code = runCmd(t, "train", "--name", "learned", "--db", db, "--folds", "2", "--min-conversions", "10", "--seed", "9")
+	if code != 0 || !strings.Contains(out, "challenger: ") {
+		t.Errorf("retraining exited %d:\n%s", code, out)
+	}
+	if _, code := runCmd(t, "train", "--name", "learned", "--db", db, "--leads", "x.csv"); code != 2 {
+		t.Errorf("--name with --leads exited %d, want 2", code)
+	}
+}
+
+// seedOutcomes makes a SQLite database of 400 leads, a third of them won,
+// with vice presidents winning more often than engineers.
+func seedOutcomes(t *testing.T) string {
+	t.Helper()
 	ctx := context.Background()
 	db := filepath.Join(t.TempDir(), "ls.db")
 	st, err := sqlstore.Open(ctx, db, sqlstore.Options{})
@@ -87,21 +116,100 @@ func TestTrainFromTheStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, code := runCmd(t, "train", "--name", "learned", "--db", db, "--folds", "2", "--min-conversions", "10", "--learner", "logistic")
-	if code != 0 {
+	return db
+}
+
+// score and model test read artifact: store:NAME from the data directory's
+// database or from a running server, and say where they looked when the
+// artefact is missing.
+func TestScoreWithAStoredArtifact(t *testing.T) {
+	db := seedOutcomes(t)
+	if out, code := runCmd(t, "train", "--name", "learned", "--db", db, "--folds", "2", "--min-conversions", "10", "--learner", "logistic"); code != 0 {
 		t.Fatalf("train --name exited %d:\n%s", code, out)
 	}
-	for _, want := range []string{"logistic model", "out-of-time AUC", "from the store: 400 leads looked at", "stored as the current version (artifact: store:learned)"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("the report lacks %q:\n%s", want, out)
+	dir := t.TempDir()
+	model := filepath.Join(dir, "learned.yaml")
+	writeAt(t, model, "name: propensity\nkind: predictive\nartifact: store:learned\n")
+	missing := filepath.Join(dir, "missing.yaml")
+	writeAt(t, missing, "name: propensity\nkind: predictive\nartifact: store:nothing\n")
+	leads := filepath.Join(dir, "leads.csv")
+	writeAt(t, leads, "id,title\nvp,vp sales\neng,engineer\n")
+	writeAt(t, filepath.Join(dir, "learned.tests.yaml"), `cases:
+  - name: the stored model scores a lead
+    model: propensity
+    as_of: 2026-11-01T00:00:00Z
+    lead: {id: vp, title: vp sales}
+    expect: {disqualified: false}
+`)
+
+	probability := func(csv string) map[string]float64 {
+		t.Helper()
+		rows := strings.Split(strings.TrimSpace(csv), "\n")
+		head := strings.Split(rows[0], ",")
+		col := slices.Index(head, "propensity.score")
+		if col < 0 || len(rows) != 3 {
+			t.Fatalf("unexpected scores:\n%s", csv)
+		}
+		out := map[string]float64{}
+		for _, r := range rows[1:] {
+			f := strings.Split(r, ",")
+			v, err := strconv.ParseFloat(f[col], 64)
+			if err != nil {
+				t.Fatalf("score %q: %v", f[col], err)
+			}
+			out[f[0]] = v
+		}
+		return out
+	}
+
+	local, code := runCmd(t, "score", "--model", model, "--leads", leads, "--db", db, "--no-progress")
+	if code != 0 {
+		t.Fatalf("score with --db exited %d:\n%s", code, local)
+	}
+	p := probability(local)
+	if !(p["vp"] > p["eng"]) {
+		t.Errorf("the stored model gives a vice president %v and an engineer %v; want the vice president higher", p["vp"], p["eng"])
+	}
+	if out, code := runCmd(t, "model", "test", model, "--db", db); code != 0 || !strings.Contains(out, "1 passed") {
+		t.Errorf("model test with --db exited %d:\n%s", code, out)
+	}
+
+	// The same through a running server's API, with a read key.
+	ctx := context.Background()
+	cfg := defaultConfig()
+	cfg.DB = db
+	rt, err := openInstance(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.close()
+	srv := httptest.NewServer(httpapi.NewServer(httpapi.Config{Service: rt.svc, Logger: slog.New(slog.DiscardHandler), Clock: time.Now}))
+	defer srv.Close()
+	key, err := rt.svc.CreateAPIKey(ctx, "reader", []leadscore.Scope{leadscore.ScopeRead})
+	if err != nil {
+		t.Fatal(err)
+	}
+	remote, code := runCmd(t, "score", "--model", model, "--leads", leads, "--server", srv.URL, "--key", key.Secret, "--no-progress")
+	if code != 0 || remote != local {
+		t.Errorf("score with --server exited %d and wrote\n%s\nwant, as from the database,\n%s", code, remote, local)
+	}
+
+	for _, args := range [][]string{
+		{"score", "--model", missing, "--leads", leads, "--db", db},
+		{"score", "--model", model, "--leads", leads, "--data-dir", filepath.Join(dir, "nowhere")},
+		{"score", "--model", model, "--leads", leads, "--server", srv.URL},
+		{"score", "--model", model, "--leads", leads, "--server", srv.URL, "--db", db, "--key", key.Secret},
+	} {
+		if out, code := runCmd(t, args...); code != 2 {
+			t.Errorf("%v exited %d, want 2:\n%s", args, code, out)
 		}
 	}
-	// Trained again under the name: a challenger, judged in the report.
-	out, code = runCmd(t, "train", "--name", "learned", "--db", db, "--folds", "2", "--min-conversions", "10", "--seed", "9")
-	if code != 0 || !strings.Contains(out, "challenger: ") {
-		t.Errorf("retraining exited %d:\n%s", code, out)
-	}
-	if _, code := runCmd(t, "train", "--name", "learned", "--db", db, "--leads", "x.csv"); code != 2 {
-		t.Errorf("--name with --leads exited %d, want 2", code)
+}
+
+// writeAt writes a file at path (writeFile picks a directory itself).
+func writeAt(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
