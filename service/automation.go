@@ -49,6 +49,9 @@ type autoBatch struct {
 	accounts  map[string]*leadscore.Account
 	// transitions per lead, fanned out with the lead's data at flush.
 	pending []pendingTransitions
+	// remembered returns a copy of the lead's state as last committed by
+	// this process, nil when it is not in memory.
+	remembered func(lead string) *autoLead
 }
 
 type pendingTransitions struct {
@@ -67,8 +70,40 @@ func (b *batch) auto() *autoBatch {
 		return nil
 	}
 	b.autoWork = &autoBatch{tx: at, leads: map[string]*autoLead{}, loadDelta: map[string]int{}, dirtyRR: map[string]bool{},
-		accounts: map[string]*leadscore.Account{}}
+		accounts: map[string]*leadscore.Account{}, remembered: b.rememberedAutomation}
 	return b.autoWork
+}
+
+// rememberedAutomation returns a copy of a lead's automation state as this
+// process last committed it, from the lead's cache entry; nil when there is
+// none. The batch changes only its copy, so a failed transaction leaves
+// the entry as it was.
+func (b *batch) rememberedAutomation(lead string) *autoLead {
+	if !b.scoring() {
+		return nil
+	}
+	e := b.s.cache.peek(lead, b.set.gen)
+	if e == nil || e.auto == nil {
+		return nil
+	}
+	al := *e.auto
+	return &al
+}
+
+// rememberAutomation keeps, after a commit, the automation state of every
+// lead the batch loaded in the lead's cache entry, as it now is in the
+// store.
+func (b *batch) rememberAutomation() {
+	if b.autoWork == nil || !b.scoring() {
+		return
+	}
+	for id, al := range b.autoWork.leads {
+		if e := b.s.cache.peek(id, b.set.gen); e != nil {
+			kept := *al
+			kept.changed = false
+			e.auto = &kept
+		}
+	}
 }
 
 // decodeState reads a stored automation state; nil for none.
@@ -89,9 +124,14 @@ func decodeState(stored *leadscore.LeadAutomation, lead string) (automation.Lead
 func (a *autoBatch) load(ctx context.Context, ids []string) error {
 	var missing []string
 	for _, id := range ids {
-		if _, ok := a.leads[id]; !ok {
-			missing = append(missing, id)
+		if _, ok := a.leads[id]; ok {
+			continue
 		}
+		if al := a.remembered(id); al != nil {
+			a.leads[id] = al
+			continue
+		}
+		missing = append(missing, id)
 	}
 	if len(missing) == 0 {
 		return nil
@@ -302,6 +342,7 @@ func (b *batch) flushAutomation(ctx context.Context) error {
 			Owner: al.state.Owner(), OpenMQL: al.state.OpenMQL(), SLADue: automation.NextDue(&al.state), State: raw,
 			UpdatedAt: b.now}
 		states = append(states, row)
+		al.stored = row // what the store holds once this commits
 	}
 	if err := a.tx.PutLeadAutomations(ctx, states); err != nil {
 		return err

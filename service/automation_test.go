@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -444,6 +445,48 @@ func TestLeadActions(t *testing.T) {
 	}
 	if v := f.view("u1"); v.Outcome == nil || v.Outcome.Result != leadscore.OutcomeWon {
 		t.Errorf("outcome not shown: %+v", v)
+	}
+}
+
+// A transaction that changes a lead's automation state and then fails
+// leaves the state as it is stored: the next batch must not see the change
+// from the state the committer keeps in memory.
+func TestAFailedWriteLeavesTheAutomationStateAsStored(t *testing.T) {
+	f := newAutoFixture(t, sqliteOpener(t))
+	ctx := context.Background()
+	f.demo("u1", 2)
+	if v := f.view("u1"); v.Stage != string(automation.StageMQL) {
+		t.Fatalf("after two demo requests: stage %s; want an MQL", v.Stage)
+	}
+	boom := errors.New("boom")
+	err := f.svc.write(ctx, func(ctx context.Context, b *batch) error {
+		au := b.auto()
+		if err := au.load(ctx, []string{"u1"}); err != nil {
+			return err
+		}
+		al := au.leads["u1"]
+		next, ts, err := automation.Apply(&al.state, automation.Action{Kind: automation.ActSetStage, Stage: automation.StageOpportunity}, b.now)
+		if err != nil {
+			return err
+		}
+		au.set(al, next, ts)
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("the failing write returned %v", err)
+	}
+	if v := f.view("u1"); v.Stage != string(automation.StageMQL) {
+		t.Errorf("after a failed write: stage %s; want the MQL still", v.Stage)
+	}
+	// From an opportunity, moving to sql would be a conflict: the action
+	// must start from the stored MQL.
+	if _, err := f.svc.LeadAction(ctx, "u1", leadscore.LeadAction{Action: "set_stage", Stage: string(automation.StageSQL)}); err != nil {
+		t.Errorf("set_stage sql after a failed write: %v", err)
+	}
+	f.demo("u1", 1)
+	want := []string{"lead.qualified", "lead.assigned", "lead.stage_changed"}
+	if got := f.timeline("u1"); !slices.Equal(got, want) {
+		t.Errorf("timeline:\n got  %v\n want %v", got, want)
 	}
 }
 

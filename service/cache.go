@@ -37,6 +37,11 @@ type cached struct {
 	// nil until then. It lets a colleague's activity skip the lead when no
 	// condition would decide differently.
 	activeRead []int
+	// auto is the lead's automation state as this process last committed
+	// it; nil until then. The committer is the only writer of automation
+	// states, so while the entry lives it saves reading and decoding the
+	// stored state for every batch that touches the lead.
+	auto *autoLead
 }
 
 type writtenScore struct {
@@ -102,6 +107,19 @@ func (c *stateCache) entry(lead string, gen uint64) *cached {
 	c.ll.MoveToFront(el)
 	c.hits++
 	return e
+}
+
+// peek returns the cached entry of a lead built for generation gen,
+// without counting a hit or a miss or changing the eviction order.
+func (c *stateCache) peek(lead string, gen uint64) *cached {
+	el, ok := c.items[lead]
+	if !ok {
+		return nil
+	}
+	if e := el.Value.(*cached); e.gen == gen {
+		return e
+	}
+	return nil
 }
 
 func (c *stateCache) put(lead, account string, gen uint64, st *scoring.State) {

@@ -199,6 +199,7 @@ func (s *Service) commitGroup(group []*request) {
 			}
 		}
 	}
+	b.rememberAutomation()
 	s.cfg.Metrics.BatchCommitted(messages, time.Since(start))
 	if b.enqueued > 0 {
 		s.deliver.wake()
