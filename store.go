@@ -319,6 +319,10 @@ type BulkReader interface {
 	// ScoreSummariesOf is ScoresOf without the evaluations, for a caller
 	// that compares scores and need not read (and decode) explanations.
 	ScoreSummariesOf(ctx context.Context, leadIDs []string) (map[string][]ScoreRecord, error)
+	// PeersOf returns the people of many accounts active since a time,
+	// per account, as Peers with no lead left out returns them; accounts
+	// with nobody active are absent.
+	PeersOf(ctx context.Context, accountIDs []string, since time.Time) (map[string][]Peer, error)
 }
 
 // BulkTx writes many rows in as few statements as the database allows,

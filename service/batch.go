@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -667,7 +668,11 @@ func (b *batch) scoreTouched(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	peers := map[string][]leadscore.Peer{}
+	peers, err := b.readPeers(ctx, entries)
+	if err != nil {
+		return err
+	}
+	counted := map[string]bool{}
 	observed := make(map[string][]automation.Observation, len(ids))
 	accountOf := make(map[string]string, len(ids))
 	var records []*leadscore.ScoreRecord
@@ -678,10 +683,7 @@ func (b *batch) scoreTouched(ctx context.Context) error {
 		if entry == nil {
 			continue // merged away or deleted in this batch
 		}
-		all, read, err := b.setPeers(ctx, id, entry, peers)
-		if err != nil {
-			return err
-		}
+		all, read := b.setPeers(entry, peers, counted)
 		// When the number of active people changes, every person of the
 		// account reads a new account.active_people.
 		if read && b.set.usesActivity {
@@ -790,24 +792,52 @@ func (b *batch) loadStates(ctx context.Context, ids []string) (map[string]*cache
 	return b.s.states(ctx, b, ids)
 }
 
-// setPeers gives a lead's state the other people of its account active in
-// the models' stakeholder window, reading each account once per batch
-// (peers keeps them). It returns the account's active people and whether
-// this call read them.
-func (b *batch) setPeers(ctx context.Context, id string, entry *cached, peers map[string][]leadscore.Peer) ([]leadscore.Peer, bool, error) {
-	if entry.account == "" || b.set.stakeWindow <= 0 {
-		return nil, false, nil
+// readPeers reads, in one query, the people active in the models'
+// stakeholder window of every account of the entries: one statement for a
+// batch instead of one per account, which on a networked database is a
+// round trip each. An account with nobody active maps to nil.
+func (b *batch) readPeers(ctx context.Context, entries map[string]*cached) (map[string][]leadscore.Peer, error) {
+	peers := map[string][]leadscore.Peer{}
+	if b.set.stakeWindow <= 0 {
+		return peers, nil
 	}
-	all, ok := peers[entry.account]
-	if !ok {
-		var err error
-		if all, err = b.tx.Peers(ctx, entry.account, "", b.now.Add(-b.set.stakeWindow)); err != nil {
-			return nil, false, err
+	var accounts []string
+	for _, e := range entries {
+		if e == nil || e.account == "" {
+			continue
 		}
-		peers[entry.account] = all
+		if _, ok := peers[e.account]; !ok {
+			peers[e.account] = nil
+			accounts = append(accounts, e.account)
+		}
 	}
-	entry.st.SetPeers(othersThan(all, id))
-	return all, !ok, nil
+	if len(accounts) == 0 {
+		return peers, nil
+	}
+	slices.Sort(accounts) // the same statement for the same batch
+	got, err := b.bulk.PeersOf(ctx, accounts, b.now.Add(-b.set.stakeWindow))
+	if err != nil {
+		return nil, err
+	}
+	for a, people := range got {
+		peers[a] = people
+	}
+	return peers, nil
+}
+
+// setPeers gives a lead's state the other people of its account active in
+// the models' stakeholder window, from peers (see readPeers). It returns
+// the account's active people and whether this is the first lead of the
+// account in the batch (counted records those).
+func (b *batch) setPeers(entry *cached, peers map[string][]leadscore.Peer, counted map[string]bool) ([]leadscore.Peer, bool) {
+	if entry.account == "" || b.set.stakeWindow <= 0 {
+		return nil, false
+	}
+	all := peers[entry.account]
+	entry.st.SetPeers(othersThan(all, entry.lead))
+	first := !counted[entry.account]
+	counted[entry.account] = true
+	return all, first
 }
 
 func othersThan(peers []leadscore.Peer, lead string) []leadscore.Peer {

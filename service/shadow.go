@@ -256,15 +256,17 @@ func (b *batch) scoreShadowOnly(ctx context.Context, ids []string, run leadscore
 	if err != nil {
 		return err
 	}
-	peers := map[string][]leadscore.Peer{}
+	peers, err := b.readPeers(ctx, entries)
+	if err != nil {
+		return err
+	}
+	counted := map[string]bool{}
 	for _, id := range ids {
 		entry := entries[id]
 		if entry == nil {
 			continue
 		}
-		if _, _, err := b.setPeers(ctx, id, entry, peers); err != nil {
-			return err
-		}
+		b.setPeers(entry, peers, counted)
 		for _, ev := range entry.st.Evaluate(b.now) {
 			if ev.Model == name {
 				b.shadowScores = append(b.shadowScores, shadowScoreOf(run, ev, b))

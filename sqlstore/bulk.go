@@ -199,7 +199,7 @@ func newBulkSelect(d *dialect, q string, fixed int) bulkStmt {
 // bulkQueries are a dialect's bulk statements.
 type bulkQueries struct {
 	insertEvents, putScores, appendLedger, upsertLeadsKeep, upsertLeadsNew, addAliases bulkStmt
-	leadsByID, aliasesOf, eventsOf, scoresOf, summariesOf, eventSeqs                   bulkStmt
+	leadsByID, aliasesOf, eventsOf, scoresOf, summariesOf, eventSeqs, peersOf          bulkStmt
 }
 
 func newBulkQueries(d *dialect) *bulkQueries {
@@ -242,6 +242,10 @@ func newBulkQueries(d *dialect) *bulkQueries {
 			WHERE s.workspace_id = ? AND s.lead_id {keys} ORDER BY s.lead_id, s.model`, 1),
 		summariesOf: newBulkSelect(d, `SELECT `+scoreCols+`, s.digest FROM scores s
 			WHERE s.workspace_id = ? AND s.lead_id {keys} ORDER BY s.lead_id, s.model`, 1),
+		// As qPeers does for one account; by account, so that SQLite reads
+		// the leads_by_account index in order.
+		peersOf: newBulkSelect(d, `SELECT account_id, id, last_activity_at FROM leads
+			WHERE workspace_id = ? AND last_activity_at >= ? AND account_id {keys} ORDER BY account_id, id`, 2),
 		// By source, so that the unique index (workspace_id, source,
 		// message_id) finds each key: a call's events have few sources.
 		eventSeqs: newBulkSelect(d, `SELECT message_id, seq FROM events
@@ -254,7 +258,7 @@ func newBulkQueries(d *dialect) *bulkQueries {
 func (b *bulkQueries) queries() []string {
 	var qs []string
 	for _, s := range []*bulkStmt{&b.insertEvents, &b.putScores, &b.appendLedger, &b.upsertLeadsKeep,
-		&b.upsertLeadsNew, &b.addAliases, &b.leadsByID, &b.aliasesOf, &b.eventsOf, &b.scoresOf, &b.summariesOf, &b.eventSeqs} {
+		&b.upsertLeadsNew, &b.addAliases, &b.leadsByID, &b.aliasesOf, &b.eventsOf, &b.scoresOf, &b.summariesOf, &b.eventSeqs, &b.peersOf} {
 		qs = append(qs, s.texts...)
 	}
 	return qs
@@ -457,6 +461,33 @@ func (rd *reader) LeadsByID(ctx context.Context, ids []string) (map[string]*lead
 		l, err := scanLead(r)
 		out[l.ID] = &l
 		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// PeersOf returns the active people of many accounts, as Peers does for
+// one.
+func (rd *reader) PeersOf(ctx context.Context, accountIDs []string, since time.Time) (map[string][]leadscore.Peer, error) {
+	keys, err := keyList("account_ids", accountIDs)
+	if err != nil {
+		return nil, err
+	}
+	// A lead without an account has no peers (see Peers).
+	keys = slices.DeleteFunc(keys, func(k string) bool { return k == "" })
+	out := map[string][]leadscore.Peer{}
+	err = rd.bulkRead(ctx, &rd.r.d.bulk.peersOf, []any{rd.ws, micros(since)}, keys, func(r *sql.Rows) error {
+		var account string
+		var p leadscore.Peer
+		var at int64
+		if err := r.Scan(&account, &p.LeadID, &at); err != nil {
+			return err
+		}
+		p.Activity = []time.Time{fromMicros(at)}
+		out[account] = append(out[account], p)
+		return nil
 	})
 	if err != nil {
 		return nil, err

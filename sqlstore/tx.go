@@ -78,6 +78,15 @@ func (t *tx) Peers(ctx context.Context, accountID, exceptLead string, since time
 	return t.reader.Peers(ctx, accountID, exceptLead, since)
 }
 
+// PeersOf is BulkReader.PeersOf after the activity of this transaction's
+// events is written.
+func (t *tx) PeersOf(ctx context.Context, accountIDs []string, since time.Time) (map[string][]leadscore.Peer, error) {
+	if err := t.flushActivity(ctx); err != nil {
+		return nil, err
+	}
+	return t.reader.PeersOf(ctx, accountIDs, since)
+}
+
 var _ leadscore.Tx = (*tx)(nil)
 
 // anonymousPrefix marks the ids of anonymous visitors' leads. They are

@@ -470,6 +470,17 @@ func testPeers(t *testing.T, s leadscore.Store) {
 	}
 	same(t, "peers after more events", got, want)
 	same(t, "peers of no account", len(must[[]leadscore.Peer](t, "Peers")(ws.Peers(ctx, "", "self", since))), 0)
+
+	// In bulk: every account at once, no lead left out.
+	bulk := bulkReader(t, ws)
+	all := must[map[string][]leadscore.Peer](t, "PeersOf")(bulk.PeersOf(ctx, []string{"other.com", "acme.com", "", "nobody.com", "acme.com"}, since))
+	wantAll := map[string][]leadscore.Peer{}
+	for _, account := range []string{"acme.com", "other.com"} {
+		wantAll[account] = must[[]leadscore.Peer](t, "Peers")(ws.Peers(ctx, account, "", since))
+	}
+	same(t, "peers of many accounts", all, wantAll)
+	same(t, "acme.com's active people, self included", len(all["acme.com"]), 5)
+	same(t, "peers of no accounts", len(must[map[string][]leadscore.Peer](t, "PeersOf")(bulk.PeersOf(ctx, nil, since))), 0)
 }
 
 func testMoveEvents(t *testing.T, s leadscore.Store) {
@@ -1358,6 +1369,14 @@ func testReadYourWrites(t *testing.T, s leadscore.Store) {
 			{"peers", func() (bool, error) {
 				p, err := tx.Peers(ctx, "acme.com", "other", at(-hour))
 				return len(p) == 1, err
+			}},
+			{"peers in bulk", func() (bool, error) {
+				b, ok := tx.(leadscore.BulkReader)
+				if !ok {
+					return false, nil
+				}
+				p, err := b.PeersOf(ctx, []string{"acme.com"}, at(-hour))
+				return len(p["acme.com"]) == 1, err
 			}},
 			{"count", func() (bool, error) { n, err := tx.CountLeads(ctx); return n == 1, err }},
 			{"listing", func() (bool, error) {
