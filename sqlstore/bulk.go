@@ -779,6 +779,12 @@ func (t *tx) PutScores(ctx context.Context, scores []*leadscore.ScoreRecord) err
 	for i, k := range keys {
 		ordered[i] = rows[last[k]]
 	}
+	if !t.r.d.arrays {
+		var err error
+		if ordered, err = t.rewriteScores(ctx, ordered); err != nil {
+			return err
+		}
+	}
 	if err := t.bulkWrite(ctx, &t.r.d.bulk.putScores, ordered, nil); err != nil {
 		return err
 	}
@@ -786,6 +792,30 @@ func (t *tx) PutScores(ctx context.Context, scores []*leadscore.ScoreRecord) err
 		s.UpdatedAt, s.NextChangeAt = updated[i], next[i]
 	}
 	return nil
+}
+
+// rewriteScores writes, on SQLite, the rows of putScores whose stored row
+// keeps its score, band and next change time, and returns the others for
+// the upsert. An UPDATE maintains every index with a column it assigns,
+// whether the value changed or not, and the upsert assigns them all: three
+// indexes rewritten for a row that only has a new explanation, which is
+// what a score that moves within its cap or an unchanged colleague gets.
+// (PostgreSQL compares values and skips unchanged index entries itself.)
+func (t *tx) rewriteScores(ctx context.Context, rows [][]any) ([][]any, error) {
+	rest := rows[:0:0]
+	for _, row := range rows {
+		// row: lead_id, model, version, score, display, band, grade,
+		// qualified, disqualified, evaluation_z, next_change_at, updated_at, digest
+		n, err := t.r.execBoundN(ctx, qRewriteScore, row[2], row[4], row[6], row[7], row[8], row[9], row[11], row[12],
+			t.ws, row[0], row[1], row[3], row[5], row[10])
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			rest = append(rest, row)
+		}
+	}
+	return rest, nil
 }
 
 // digestOf is the digest column of a score: the one the writer gave, else

@@ -49,6 +49,13 @@ const (
 		AND (account_id, id) > (?, ?) ORDER BY account_id, id LIMIT ?`
 	qPeers = `SELECT id, last_activity_at FROM leads
 		WHERE workspace_id = ? AND account_id = ? AND id <> ? AND last_activity_at >= ? ORDER BY id`
+	// qRewriteScore rewrites a score row whose score, band and next change
+	// time stay as they are (SQLite only, see tx.rewriteScores): it assigns
+	// no column of scores_rank, scores_band or scores_due, so SQLite leaves
+	// those indexes alone. It changes nothing when the row moved.
+	qRewriteScore = `UPDATE scores SET version = ?, display = ?, grade = ?, qualified = ?, disqualified = ?,
+			evaluation = NULL, evaluation_z = ?, updated_at = ?, digest = ?
+		WHERE workspace_id = ? AND lead_id = ? AND model = ? AND score = ? AND band = ? AND next_change_at IS ?`
 	qUpsertLead = `INSERT INTO leads (workspace_id, id, email, first_name, last_name, title, phone, country, state, city,
 			source, account_id, fields, anonymous, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -199,6 +206,8 @@ func staticQueries(d *dialect) []string {
 	qs = append(qs, predictiveQueries...)
 	if d.arrays {
 		qs = append(qs, qRaiseActivities)
+	} else {
+		qs = append(qs, qRewriteScore)
 	}
 	qs = append(qs, d.auto.queries()...)
 	qs = append(qs, d.shadow.queries()...)

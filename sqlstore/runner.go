@@ -211,6 +211,19 @@ func (r *runner) execBound(ctx context.Context, q string, args ...any) (sql.Resu
 	return res, nil
 }
 
+// execBoundN is execBound returning how many rows the statement changed.
+func (r *runner) execBoundN(ctx context.Context, q string, args ...any) (int64, error) {
+	res, err := r.execBound(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, r.fail(err)
+	}
+	return n, nil
+}
+
 // execN runs a statement and returns how many rows it changed.
 func (r *runner) execN(ctx context.Context, q string, args ...any) (int64, error) {
 	res, err := r.exec(ctx, q, args...)
