@@ -213,20 +213,16 @@ func (r *runner) execBound(ctx context.Context, q string, args ...any) (sql.Resu
 
 // execBoundN is execBound returning how many rows the statement changed.
 func (r *runner) execBoundN(ctx context.Context, q string, args ...any) (int64, error) {
-	res, err := r.execBound(ctx, q, args...)
-	if err != nil {
-		return 0, err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, r.fail(err)
-	}
-	return n, nil
+	return r.affected(r.execBound(ctx, q, args...))
 }
 
 // execN runs a statement and returns how many rows it changed.
 func (r *runner) execN(ctx context.Context, q string, args ...any) (int64, error) {
-	res, err := r.exec(ctx, q, args...)
+	return r.affected(r.exec(ctx, q, args...))
+}
+
+// affected is how many rows a statement that ran changed.
+func (r *runner) affected(res sql.Result, err error) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
