@@ -26,7 +26,10 @@ var artifactKeys = []string{"data_dir", "db", "server", "key"}
 // and file artefacts never need one.
 type storeArtifacts struct {
 	ctx context.Context
-	cfg *config
+	// config is read on the first store reference too: a command that
+	// needs no database does not fail on a configuration it does not use.
+	config func() (*config, error)
+	cfg    *config
 
 	mu    sync.Mutex
 	load  func(string) (scoring.Predictor, error)
@@ -34,8 +37,8 @@ type storeArtifacts struct {
 	err   error
 }
 
-func newStoreArtifacts(ctx context.Context, cfg *config) *storeArtifacts {
-	return &storeArtifacts{ctx: ctx, cfg: cfg}
+func newStoreArtifacts(ctx context.Context, cf *configFlags) *storeArtifacts {
+	return &storeArtifacts{ctx: ctx, config: func() (*config, error) { return cf.load(os.LookupEnv) }}
 }
 
 // Load is a scoring.Options.LoadPredictor.
@@ -78,7 +81,11 @@ func (a *storeArtifacts) where() string {
 }
 
 func (a *storeArtifacts) open() error {
-	cfg := a.cfg
+	cfg, err := a.config()
+	if err != nil {
+		return err
+	}
+	a.cfg = cfg
 	var reader leadscore.PredictiveReader
 	if cfg.Server != "" {
 		if cfg.from["db"] != "default" || cfg.from["data_dir"] != "default" {

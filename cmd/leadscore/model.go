@@ -268,11 +268,7 @@ func runModelTest(ctx context.Context, out io.Writer, paths []string, f *modelTe
 	if len(files) == 0 {
 		return exitError{code: 1, msg: fmt.Sprintf("no fixture files: write %s next to the model, or pass --tests", modelfile.TestFileName(filepath.Base(paths[0])))}
 	}
-	cfg, err := f.cf.load(os.LookupEnv)
-	if err != nil {
-		return modelUsageError("%v", err)
-	}
-	artifacts := newStoreArtifacts(ctx, cfg)
+	artifacts := newStoreArtifacts(ctx, f.cf)
 	defer artifacts.Close()
 	set, err := r.Compile(scoring.Options{LoadPredictor: artifacts.Load})
 	if err != nil {

@@ -144,11 +144,7 @@ func runScore(ctx context.Context, f *scoreFlags, stdout io.Writer, stderr *os.F
 		}
 		defer pprof.StopCPUProfile()
 	}
-	cfg, err := f.cf.load(os.LookupEnv)
-	if err != nil {
-		return usageError("%v", err)
-	}
-	artifacts := newStoreArtifacts(ctx, cfg)
+	artifacts := newStoreArtifacts(ctx, f.cf)
 	defer artifacts.Close()
 	checker := quality.NewChecker()
 	set, err := loadModelSet(f.models, checker, artifacts.Load, stderr)

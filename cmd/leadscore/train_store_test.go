@@ -194,6 +194,18 @@ func TestScoreWithAStoredArtifact(t *testing.T) {
 		t.Errorf("score with --server exited %d and wrote\n%s\nwant, as from the database,\n%s", code, remote, local)
 	}
 
+	// The configuration is read only for a stored artefact: a setting
+	// the command does not use cannot break a rule model's run.
+	t.Setenv("LEADSCORE_CACHE_SIZE", "lots")
+	rules := filepath.Join("..", "..", "batch", "testdata", "model.yaml")
+	if out, code := runCmd(t, "score", "--model", rules, "--leads", leads, "--no-progress"); code != 0 {
+		t.Errorf("a rule model with a bad unrelated setting exited %d:\n%s", code, out)
+	}
+	if _, code := runCmd(t, "score", "--model", model, "--leads", leads, "--db", db); code != 2 {
+		t.Errorf("a stored artefact with a bad setting exited %d, want 2", code)
+	}
+	os.Unsetenv("LEADSCORE_CACHE_SIZE")
+
 	for _, args := range [][]string{
 		{"score", "--model", missing, "--leads", leads, "--db", db},
 		{"score", "--model", model, "--leads", leads, "--data-dir", filepath.Join(dir, "nowhere")},
