@@ -87,25 +87,19 @@ func (a *storeArtifacts) open() error {
 	}
 	a.cfg = cfg
 	var reader leadscore.PredictiveReader
+	if err := cfg.serverOrDatabase(); err != nil {
+		return err
+	}
 	if cfg.Server != "" {
-		if cfg.from["db"] != "default" || cfg.from["data_dir"] != "default" {
-			return fmt.Errorf("give either --server or a data directory / --db for store: artifacts, not both")
-		}
 		if cfg.Key == "" {
 			return fmt.Errorf("store: artifacts from --server need an API key with the read scope: --key or $%sKEY", envPrefix)
 		}
 		reader = client.NewClient(cfg.Server, cfg.Key, &http.Client{Timeout: time.Minute})
 	} else {
-		// Opening a database never creates a data directory here: a typo
-		// would only find no artefact in a new, empty database.
-		if cfg.usesDataDir() {
-			if _, err := os.Stat(cfg.dsn()); err != nil {
-				return fmt.Errorf("store: artifacts are read from a database, and %s holds none (give --data-dir, --db, or --server with --key)", cfg.DataDir)
-			}
+		if err := cfg.existingDatabase(); err != nil {
+			return err
 		}
-		quiet := *cfg
-		quiet.LogLevel = "warn" // a command-line tool reports in its own words
-		store, err := sqlstore.Open(a.ctx, cfg.dsn(), sqlstore.Options{Logger: quiet.newLogger(os.Stderr)})
+		store, err := sqlstore.Open(a.ctx, cfg.dsn(), sqlstore.Options{Logger: cfg.verbLogger(os.Stderr)})
 		if err != nil {
 			return fmt.Errorf("open the database %s: %w", maskDSN(cfg.dsn()), err)
 		}

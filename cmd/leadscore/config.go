@@ -417,6 +417,38 @@ func (c *config) where() string {
 	return "database " + maskDSN(c.DB)
 }
 
+// existingDatabase refuses a data directory without a database: a verb
+// other than serve never creates one, since a typo would silently start an
+// empty database.
+func (c *config) existingDatabase() error {
+	if c.usesDataDir() {
+		if _, err := os.Stat(c.dsn()); err != nil {
+			return fmt.Errorf("no database in %s (start `leadscore serve` there first, or give --data-dir, --db or --server)", c.DataDir)
+		}
+	}
+	return nil
+}
+
+// serverOrDatabase refuses --server given together with a data directory
+// or --db: the verb could work on either.
+func (c *config) serverOrDatabase() error {
+	if c.Server != "" && (c.from["db"] != "default" || c.from["data_dir"] != "default") {
+		return errors.New("give either --server or a data directory / --db, not both")
+	}
+	return nil
+}
+
+// verbLogger is the logger of a verb working on a database in-process:
+// warnings and errors only unless a log level is configured, since the
+// verb reports in its own words.
+func (c *config) verbLogger(w io.Writer) *slog.Logger {
+	lc := *c
+	if c.from["log_level"] == "default" {
+		lc.LogLevel = "warn"
+	}
+	return lc.newLogger(w)
+}
+
 // usesDataDir reports whether the data directory holds the database, so
 // that it must exist.
 func (c *config) usesDataDir() bool { return c.DB == "" }
@@ -561,28 +593,20 @@ const nativeSource = "api"
 // openTarget opens the server named by --server, else the database of the
 // data directory or --db. verb names the command in messages.
 func openTarget(ctx context.Context, verb string, cfg *config, stderr io.Writer) (target, error) {
+	if err := cfg.serverOrDatabase(); err != nil {
+		return nil, exitError{code: 2, msg: fmt.Sprintf("leadscore %s: %v", verb, err)}
+	}
 	if cfg.Server != "" {
-		if cfg.from["db"] != "default" || cfg.from["data_dir"] != "default" {
-			return nil, exitError{code: 2, msg: fmt.Sprintf("leadscore %s: give either --server or a data directory / --db, not both", verb)}
-		}
 		if cfg.Key == "" {
 			return nil, exitError{code: 2, msg: fmt.Sprintf("leadscore %s: --server needs an API key: --key or $%sKEY", verb, envPrefix)}
 		}
 		hc := &http.Client{Timeout: 2 * time.Minute}
 		return &remoteTarget{c: client.NewClient(cfg.Server, cfg.Key, hc), url: cfg.Server, hc: hc}, nil
 	}
-	if cfg.usesDataDir() {
-		// A verb never creates a data directory: a typo would silently
-		// start an empty database.
-		if _, err := os.Stat(cfg.dsn()); err != nil {
-			return nil, exitError{code: 2, msg: fmt.Sprintf("leadscore %s: no database in %s (start `leadscore serve` there first, or give --data-dir, --db or --server)", verb, cfg.DataDir)}
-		}
+	if err := cfg.existingDatabase(); err != nil {
+		return nil, exitError{code: 2, msg: fmt.Sprintf("leadscore %s: %v", verb, err)}
 	}
-	lc := *cfg
-	if cfg.from["log_level"] == "default" {
-		lc.LogLevel = "warn" // a command-line tool reports in its own words
-	}
-	rt, err := openInstance(ctx, &lc, lc.newLogger(stderr))
+	rt, err := openInstance(ctx, cfg, cfg.verbLogger(stderr))
 	if err != nil {
 		return nil, err
 	}

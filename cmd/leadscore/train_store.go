@@ -62,16 +62,10 @@ func runStoreTrain(ctx context.Context, f *trainFlags, stdout, stderr io.Writer)
 		}
 		svc, where = client.NewClient(cfg.Server, cfg.Key, &http.Client{Timeout: time.Minute}), cfg.Server
 	} else {
-		if cfg.usesDataDir() {
-			if _, err := os.Stat(cfg.dsn()); err != nil {
-				return trainUsage("no database in %s (start `leadscore serve` there first, or give --data-dir, --db or --server)", cfg.DataDir)
-			}
+		if err := cfg.existingDatabase(); err != nil {
+			return trainUsage("%v", err)
 		}
-		lc := *cfg
-		if cfg.from["log_level"] == "default" {
-			lc.LogLevel = "warn"
-		}
-		rt, err := openInstance(ctx, &lc, lc.newLogger(stderr))
+		rt, err := openInstance(ctx, cfg, cfg.verbLogger(stderr))
 		if err != nil {
 			return err
 		}

@@ -52,10 +52,7 @@ func openUsers(ctx context.Context, cf *configFlags) (*instance, error) {
 	if err != nil {
 		return nil, exitError{code: 2, msg: "leadscore users: " + err.Error()}
 	}
-	if cfg.from["log_level"] == "default" {
-		cfg.LogLevel = "warn"
-	}
-	return openInstance(ctx, cfg, cfg.newLogger(os.Stderr))
+	return openInstance(ctx, cfg, cfg.verbLogger(os.Stderr))
 }
 
 func usersError(err error) error {
